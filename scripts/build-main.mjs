@@ -1,0 +1,38 @@
+// Bundles the node-side entry points (CLI, workers, Electron main and preload) with esbuild.
+// Dependencies stay external: they are loaded from node_modules at run time.
+import { build } from 'esbuild';
+
+const quiet = process.argv.includes('--quiet');
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  packages: 'external',
+  logLevel: quiet ? 'warning' : 'info',
+};
+
+await Promise.all([
+  build({
+    ...common,
+    format: 'esm',
+    outdir: 'dist/main',
+    entryPoints: {
+      cli: 'src-main/cli/main.ts',
+      'train-worker': 'src-main/train/worker.ts',
+    },
+    outExtension: { '.js': '.js' },
+    banner: { js: "import { createRequire as __cvbCreateRequire } from 'node:module'; const require = __cvbCreateRequire(import.meta.url);" },
+  }),
+  build({
+    ...common,
+    format: 'cjs',
+    outdir: 'dist/main',
+    entryPoints: {
+      'electron-main': 'src-main/electron/main.ts',
+      preload: 'src-main/electron/preload.ts',
+    },
+    outExtension: { '.js': '.cjs' },
+    external: ['electron'],
+  }),
+]);

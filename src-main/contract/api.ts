@@ -1,0 +1,140 @@
+/**
+ * The API between the renderer and the host: every method with the schema of its request and
+ * response, every event, and errors as values. Transports (Electron IPC, WebSocket, in-process)
+ * carry exactly these messages and nothing else.
+ */
+import { z } from 'zod';
+import {
+  DatasetInfoSchema,
+  MetricEventSchema,
+  ModelInfoSchema,
+  RunDetailSchema,
+  RunIdSchema,
+  RunStatusSchema,
+  RunSummarySchema,
+  SystemInfoSchema,
+  TrainConfigSchema,
+} from './schemas';
+
+export const ErrorCodeSchema = z.enum([
+  'invalid_request', // the request does not match its schema; `field` names the culprit
+  'unknown_method',
+  'not_found',
+  'conflict', // e.g. stopping a run that is not running
+  'unavailable', // the host cannot do it on this machine
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+export const ApiErrorSchema = z.object({
+  code: ErrorCodeSchema,
+  message: z.string(),
+  field: z.string().optional(),
+});
+export type ApiError = z.infer<typeof ApiErrorSchema>;
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+const empty = z.strictObject({});
+const byId = z.strictObject({ id: RunIdSchema });
+
+export const methods = {
+  'system.info': { request: empty, response: SystemInfoSchema },
+  'models.list': { request: empty, response: z.array(ModelInfoSchema) },
+  'datasets.list': { request: empty, response: z.array(DatasetInfoSchema) },
+  'runs.start': { request: TrainConfigSchema, response: RunSummarySchema },
+  'runs.stop': { request: byId, response: RunSummarySchema },
+  'runs.list': { request: empty, response: z.array(RunSummarySchema) },
+  'runs.get': { request: byId, response: RunDetailSchema },
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type RequestOf<M extends MethodName> = z.input<Methods[M]['request']>;
+export type ParsedRequestOf<M extends MethodName> = z.output<Methods[M]['request']>;
+export type ResponseOf<M extends MethodName> = z.output<Methods[M]['response']>;
+
+export const events = {
+  /** Relayed at most ~10 times a second per run; `metrics` holds every line since the last relay. */
+  'run.progress': z.object({
+    runId: RunIdSchema,
+    epoch: z.number().int(),
+    epochs: z.number().int(),
+    step: z.number().int(),
+    stepsPerEpoch: z.number().int(),
+    totalSteps: z.number().int(),
+    imagesPerSec: z.number(),
+    etaSeconds: z.number().nullable(),
+    metrics: z.array(MetricEventSchema),
+  }),
+  'run.status': z.object({ runId: RunIdSchema, status: RunStatusSchema, error: z.string().nullable() }),
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventOf<E extends EventName> = z.output<Events[E]>;
+export type EventMessage = { [E in EventName]: { event: E; data: EventOf<E> } }[EventName];
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name);
+}
+
+/** Turns the first zod issue into an error value that names the field and what was received. */
+export function errorFromZod(error: z.ZodError, input: unknown, prefix = ''): ApiError {
+  const issue = error.issues[0];
+  const path = [...(issue?.path ?? [])];
+  if (issue?.code === 'unrecognized_keys') path.push(issue.keys[0]);
+  const field = [prefix, ...path.map(String)].filter(Boolean).join('.');
+  let received: unknown = input;
+  for (const key of path) {
+    received = received !== null && typeof received === 'object' ? (received as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined;
+  }
+  const reason = issue?.code === 'unrecognized_keys' ? 'is not a known field' : lowerFirst(issue?.message ?? 'is invalid');
+  const message = `${field || 'request'}: ${reason} (received ${describeValue(received)})`;
+  return field ? { code: 'invalid_request', message, field } : { code: 'invalid_request', message };
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return typeof value;
+  }
+}
+
+/** Validates a method name and its params; what the host calls before Core sees anything. */
+export function parseRequest(
+  method: unknown,
+  params: unknown,
+): { ok: true; method: MethodName; params: unknown } | { ok: false; error: ApiError } {
+  if (!isMethodName(method)) {
+    return { ok: false, error: { code: 'unknown_method', message: `unknown method ${describeValue(method)}` } };
+  }
+  const parsed = methods[method].request.safeParse(params ?? {});
+  if (!parsed.success) return { ok: false, error: errorFromZod(parsed.error, params) };
+  return { ok: true, method, params: parsed.data };
+}
+
+/** The messages a socket-like transport carries (WebSocket; the IPC transport uses invoke/send). */
+export const WireRequestSchema = z.object({ id: z.number().int().nonnegative(), method: z.string(), params: z.unknown() });
+export type WireRequest = z.infer<typeof WireRequestSchema>;
+export type WireMessage =
+  | { type: 'result'; id: number; result: Result<unknown> }
+  | { type: 'event'; event: EventName; data: unknown };
+
+/** The narrow object the Electron preload exposes as `window.cvb`; the WebSocket client offers the same. */
+export interface ContractClient {
+  call<M extends MethodName>(method: M, params: RequestOf<M>): Promise<Result<ResponseOf<M>>>;
+  on(listener: (message: EventMessage) => void): () => void;
+}
+
+/** The name of the IPC channels in Electron: one prefix for the whole contract. */
+export const IPC_CHANNEL = { call: 'cvb:call', event: 'cvb:event' } as const;
