@@ -10,6 +10,5 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    globalSetup: ['test/unit/global-setup.ts'],
   },
 });

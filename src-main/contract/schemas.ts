@@ -149,3 +149,13 @@ export const SystemInfoSchema = z.object({
   backend: BackendReportSchema.nullable(),
 });
 export type SystemInfo = z.infer<typeof SystemInfoSchema>;
+
+/** The starting point of the Train screen and of `cvb train`: the bundled dataset, a short run. */
+export const DEFAULT_TRAIN_CONFIG = {
+  model: 'resnet20',
+  dataset: 'fashion-mnist-subset',
+  epochs: 5,
+  batchSize: 64,
+  learningRate: 0.001,
+  optimizer: 'adam',
+} as const satisfies TrainConfigInput;

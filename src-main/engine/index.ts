@@ -1,17 +1,9 @@
 /**
- * Backend choice: the fastest TF.js backend this machine has, and why the better ones were passed over.
+ * Engine: TF.js backend choice (tensorflow → wasm → cpu) and the project's own wasm gradient kernels.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import type { BackendName, BackendReport } from '../contract';
+// tfjs-layers registers the gradient functions of every op; tfjs-core alone has none.
+import '@tensorflow/tfjs-layers';
 
-/** Initialises TF.js on the best available backend (or `preferred`) and reports the choice. */
-export async function initBackend(preferred?: BackendName): Promise<BackendReport> {
-  const passedOver: BackendReport['passedOver'] = [];
-  if (preferred && preferred !== 'cpu') {
-    passedOver.push({ name: preferred, reason: 'not available yet in this build' });
-  }
-  await tf.setBackend('cpu');
-  await tf.ready();
-  return { name: 'cpu', device: 'CPU (pure JavaScript)', passedOver };
-}
+export { initBackend, BACKEND_LADDER, prepareWasm, wasmBinaryDirectory } from './backends';
+export { registerWasmGradientKernels, stockWasmConv2DBackpropInput, WASM_GRADIENT_KERNELS } from './wasm-kernels/register';
+export { benchKernels, type KernelBenchResult, type KernelBenchOptions } from './bench';

@@ -3,6 +3,8 @@
  * `createModel` as the only doors in (as timm's `_registry.py` and torchvision's `_api.py`).
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { Trace } from './layers/graph';
+import type { SwitchSpecs } from './options';
 
 export type InputShape = [height: number, width: number, channels: number];
 
@@ -21,20 +23,32 @@ export interface ModelMeta {
   paper: string;
   defaultInput: InputShape;
   defaultClasses: number;
+  /** The switches this variant accepts, with its defaults (for forms and validation messages). */
+  switches?: SwitchSpecs;
+  /**
+   * Models with auxiliary classifiers (GoogLeNet, Inception v3). Built with
+   * `{ training: true, auxHeads: true }` they output [logits, aux1, ...] and the training loss is
+   * loss(logits) + auxWeight × Σ loss(aux); otherwise they output the logits alone. The built
+   * model also carries the weights in its user-defined metadata (see `outputLossWeights`).
+   */
+  auxOutputs?: { count: number; defaultWeight: number };
 }
 
 export type ModelBuilder = (options: BuildOptions) => LayersModel;
+/** A dry run of the builder: shapes, parameters and multiply-adds without any weights. */
+export type ModelTracer = (options: BuildOptions) => Trace;
 
 interface Entry {
   meta: ModelMeta;
   build: ModelBuilder;
+  trace?: ModelTracer;
 }
 
 const registry = new Map<string, Entry>();
 
-export function registerModel(name: string, build: ModelBuilder, meta: Omit<ModelMeta, 'name'>): void {
+export function registerModel(name: string, build: ModelBuilder, meta: Omit<ModelMeta, 'name'>, trace?: ModelTracer): void {
   if (registry.has(name)) throw new Error(`model "${name}" is already registered`);
-  registry.set(name, { meta: { name, ...meta }, build });
+  registry.set(name, { meta: { name, ...meta }, build, trace });
 }
 
 export function listModels(): ModelMeta[] {
@@ -51,8 +65,7 @@ export class UnknownModelError extends Error {
   }
 }
 
-/** Builds a registered model; `overrides` replaces the variant's default input, classes and switches. */
-export function createModel(name: string, overrides: Partial<BuildOptions> = {}): LayersModel {
+function resolve(name: string, overrides: Partial<BuildOptions>): { entry: Entry; options: BuildOptions } {
   const entry = registry.get(name);
   if (!entry) throw new UnknownModelError(name);
   const options: BuildOptions = {
@@ -60,6 +73,19 @@ export function createModel(name: string, overrides: Partial<BuildOptions> = {})
     input: overrides.input ?? entry.meta.defaultInput,
     classes: overrides.classes ?? entry.meta.defaultClasses,
   };
+  return { entry, options };
+}
+
+/** Builds a registered model; `overrides` replaces the variant's default input, classes and switches. */
+export function createModel(name: string, overrides: Partial<BuildOptions> = {}): LayersModel {
+  const { entry, options } = resolve(name, overrides);
   return entry.build(options);
+}
+
+/** The dry run of a registered model (no weights); throws if the model has no tracer. */
+export function traceModel(name: string, overrides: Partial<BuildOptions> = {}): Trace {
+  const { entry, options } = resolve(name, overrides);
+  if (!entry.trace) throw new Error(`model "${name}" cannot be inspected without building it`);
+  return entry.trace(options);
 }
 

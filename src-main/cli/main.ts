@@ -1,0 +1,120 @@
+/**
+ * `cvb`: the workbench on the command line (the same Core the desktop app hosts).
+ *   cvb serve  [--port N] [--host H]        browser mode
+ *   cvb train  --model NAME [...] [--json]  train, one JSON object per line with --json
+ *   cvb runs   list|show ID [--json]
+ *   cvb models [--json]
+ * Common: --home DIR (or CVB_HOME), --json. Invalid input exits 2 with {"error":{code,message,field}}.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createWorkbench, type Workbench } from '../core/workbench';
+import { resolveHome } from './home';
+import { invalid, printError, UsageError } from './output';
+import { modelsCommand } from './models';
+import { runsCommand } from './runs';
+import { serveCommand } from './serve';
+import { trainCommand } from './train';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = join(here, '..', '..');
+
+export interface CommandContext {
+  args: string[];
+  json: boolean;
+  home: string;
+  open(mode: 'cli' | 'serve'): Promise<Workbench>;
+}
+
+const USAGE = `usage: cvb <command> [options]
+
+commands:
+  serve   [--port N] [--host H]            serve the workbench to a browser (default 127.0.0.1:7860)
+  train   --model NAME [--data ID] [--epochs N] [--batch-size N] [--lr X]
+          [--optimizer sgd|momentum|adam|adamw|rmsprop] [--max-steps N] [--seed N] [--backend NAME]
+  runs    list | show ID
+  models  list the registered networks
+
+options:
+  --home DIR   data folder (default: CVB_HOME, else the desktop app's user-data folder)
+  --json       machine-readable output
+`;
+
+export const COMMON_OPTIONS = {
+  home: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} satisfies ParseArgsConfig['options'];
+
+/** parseArgs with our error shape: an unknown flag or a missing value names the flag. */
+export function parseCommandArgs<O extends ParseArgsConfig['options']>(args: string[], options: O, allowPositionals = true) {
+  try {
+    return parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
+  } catch (error) {
+    const message = (error as Error).message;
+    const flag = /'(--?[\w-]+)/.exec(message)?.[1];
+    throw invalid(flag?.replace(/^-+/, ''), message);
+  }
+}
+
+function version(): string {
+  try {
+    return (createRequire(import.meta.url)(join(repoRoot, 'package.json')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const commands: Record<string, (context: CommandContext) => Promise<number>> = {
+  serve: serveCommand,
+  train: trainCommand,
+  runs: runsCommand,
+  models: modelsCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const json = args.includes('--json');
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  try {
+    const command = commands[name];
+    if (!command) throw invalid('command', `unknown command "${name}"; commands: ${Object.keys(commands).join(', ')}`);
+    const homeIndex = args.indexOf('--home');
+    const home = resolveHome(homeIndex >= 0 ? args[homeIndex + 1] : undefined);
+    return await command({
+      args,
+      json,
+      home,
+      open: (mode) =>
+        createWorkbench({
+          home,
+          mode,
+          resourcesDir: join(repoRoot, 'resources'),
+          workerEntry: join(here, 'train-worker.js'),
+          version: version(),
+        }),
+    });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      printError(error.error, json);
+      return 2;
+    }
+    printError({ code: 'internal', message: error instanceof Error ? error.message : String(error) }, json);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    process.stderr.write(`cvb: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,36 @@
+/** How the command line answers: JSON lines with --json, readable text otherwise; errors exit 2. */
+import type { ApiError } from '../contract';
+
+export class UsageError extends Error {
+  constructor(readonly error: ApiError) {
+    super(error.message);
+  }
+}
+
+export function invalid(field: string | undefined, message: string): UsageError {
+  return new UsageError(field ? { code: 'invalid_request', field, message } : { code: 'invalid_request', message });
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+export function printError(error: ApiError, json: boolean): void {
+  if (json) printJson({ error });
+  else process.stderr.write(`cvb: ${error.message}\n`);
+}
+
+/** A fixed-width text table for people (`runs list`, `models`). */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((row) => row.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((row) => row[i]?.length ?? 0)));
+  return cells.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+export function percent(value: number | null): string {
+  return value === null ? '-' : `${(value * 100).toFixed(1)}%`;
+}
+
+export function fixed(value: number | null, digits = 4): string {
+  return value === null ? '-' : value.toFixed(digits);
+}

@@ -1,0 +1,37 @@
+/** `cvb serve`: the workbench in a browser, over the same contract (WebSocket transport). */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exposureWarning, startServer } from '../serve/server';
+import type { CommandContext } from './main';
+import { parseCommandArgs } from './main';
+import { invalid } from './output';
+
+export const DEFAULT_PORT = 7860;
+
+export async function serveCommand(context: CommandContext): Promise<number> {
+  const { values } = parseCommandArgs(context.args, { port: { type: 'string' }, host: { type: 'string' } }, false);
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw invalid('port', `--port: must be a whole number from 0 to 65535 (received ${JSON.stringify(values.port)})`);
+  }
+  const bindHost = values.host ?? '127.0.0.1';
+  const rendererDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'renderer');
+  if (!existsSync(join(rendererDir, 'index.html'))) {
+    throw invalid(undefined, `the renderer is not built (${rendererDir}/index.html is missing); run \`npm run build\` first`);
+  }
+  const warning = exposureWarning(bindHost);
+  if (warning) process.stderr.write(`WARNING: ${warning}\n`);
+  const workbench = await context.open('serve');
+  const server = await startServer({ host: workbench, rendererDir, bindHost, port });
+  process.stdout.write(`URL: ${server.url}\n`);
+  await new Promise<void>((resolve) => {
+    const shutdown = () => resolve();
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  process.stderr.write('stopping: running trainings are stopped and keep their checkpoints\n');
+  await server.close();
+  await workbench.close();
+  return 0;
+}

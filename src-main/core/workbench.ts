@@ -1,0 +1,286 @@
+/**
+ * Core: the workbench service that implements the contract. Plain Node (no Electron): the Electron
+ * main process, `cvb serve` and the `cvb` command line all host the same Workbench.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  parseRequest,
+  type ApiError,
+  type BackendReport,
+  type EventMessage,
+  type MethodName,
+  type MetricEvent,
+  type ParsedRequestOf,
+  type ResponseOf,
+  type Result,
+  type RunStatus,
+  type SystemInfo,
+} from '../contract';
+import { listDatasets, type DatasetLocations } from '../data/datasets';
+import type { HostToWorker, WorkerToHost } from '../train/protocol';
+import { InvalidRunIdError, isProcessAlive, RunNotFoundError, RunStore, toSummary } from '../store/runs';
+import { getModelMeta, listModels, modelParamCount } from '../zoo';
+import type { ContractHost } from './host';
+
+export interface WorkbenchOptions {
+  /** The data folder: runs/, datasets/, settings. */
+  home: string;
+  /** The app's bundled resources (sample datasets). */
+  resourcesDir: string;
+  mode: SystemInfo['mode'];
+  /** The bundled training worker script (dist/main/train-worker.js). */
+  workerEntry: string;
+  /** Inside Electron: the Electron binary run as Node (with ELECTRON_RUN_AS_NODE=1 in workerEnv). */
+  workerExecPath?: string;
+  workerEnv?: Record<string, string>;
+  version?: string;
+  /** Minimum time between two progress events of one run; the UI gets at most ~10 a second. */
+  progressIntervalMs?: number;
+}
+
+export interface Workbench extends ContractHost {
+  readonly store: RunStore;
+  close(): Promise<void>;
+}
+
+/** An error that carries its contract error value. */
+export class WorkbenchError extends Error {
+  constructor(readonly error: ApiError) {
+    super(error.message);
+  }
+}
+
+interface ActiveRun {
+  child: ChildProcess;
+  epochs: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  batchSize: number;
+  pending: MetricEvent[];
+  timer: NodeJS.Timeout | null;
+  lastRelay: number;
+  imagesPerSec: number;
+  stderrTail: string;
+  exited: Promise<void>;
+}
+
+const STOP_GRACE_MS = 60_000;
+
+export async function createWorkbench(options: WorkbenchOptions): Promise<Workbench> {
+  const store = new RunStore(options.home);
+  mkdirSync(store.runsDir, { recursive: true });
+  store.markInterrupted(isProcessAlive);
+  const datasets: DatasetLocations = { roots: [join(options.home, 'datasets'), join(options.resourcesDir, 'datasets')] };
+  const listeners = new Set<(message: EventMessage) => void>();
+  const active = new Map<string, ActiveRun>();
+  const progressIntervalMs = options.progressIntervalMs ?? 100;
+  let lastBackend: BackendReport | null = null;
+
+  function emit(message: EventMessage): void {
+    for (const listener of listeners) {
+      try {
+        listener(message);
+      } catch {
+        // One broken listener (a closed socket) must not stop the others.
+      }
+    }
+  }
+
+  function relay(runId: string, run: ActiveRun): void {
+    run.timer = null;
+    run.lastRelay = Date.now();
+    const metrics = run.pending.splice(0);
+    const last = [...metrics].reverse().find((m) => m.type === 'step') ?? metrics[metrics.length - 1];
+    if (!last) return;
+    const stepsPerSec = run.imagesPerSec / run.batchSize;
+    const remaining = run.totalSteps - last.step;
+    emit({
+      event: 'run.progress',
+      data: {
+        runId,
+        epoch: last.epoch,
+        epochs: run.epochs,
+        step: last.step,
+        stepsPerEpoch: run.stepsPerEpoch,
+        totalSteps: run.totalSteps,
+        imagesPerSec: run.imagesPerSec,
+        etaSeconds: stepsPerSec > 0 ? remaining / stepsPerSec : null,
+        metrics,
+      },
+    });
+  }
+
+  function onWorkerMessage(runId: string, run: ActiveRun, message: WorkerToHost): void {
+    if (message.type === 'started') {
+      lastBackend = message.backend;
+      Object.assign(run, { epochs: message.epochs, stepsPerEpoch: message.stepsPerEpoch, totalSteps: message.totalSteps });
+      emit({ event: 'run.status', data: { runId, status: 'running', error: null } });
+    } else if (message.type === 'metric') {
+      if (message.event.type === 'step') {
+        // A smoothed rate for the time-left estimate; the per-step figure stays in the metrics.
+        run.imagesPerSec = run.imagesPerSec === 0 ? message.event.imagesPerSec : 0.9 * run.imagesPerSec + 0.1 * message.event.imagesPerSec;
+      }
+      run.pending.push(message.event);
+      if (!run.timer) {
+        const wait = Math.max(0, progressIntervalMs - (Date.now() - run.lastRelay));
+        run.timer = setTimeout(() => relay(runId, run), wait);
+      }
+    }
+  }
+
+  function onWorkerExit(runId: string, run: ActiveRun, code: number | null, signal: NodeJS.Signals | null): void {
+    if (run.timer) clearTimeout(run.timer);
+    relay(runId, run);
+    active.delete(runId);
+    let status: RunStatus = 'failed';
+    let error: string | null = null;
+    try {
+      const record = store.read(runId);
+      if (record.status === 'running' || record.status === 'queued') {
+        // The worker died without writing its end: a native crash, an out-of-memory or a kill.
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        error = `the training worker ${how}${run.stderrTail ? `: ${run.stderrTail.trim().split('\n').slice(-5).join('\n')}` : ''}`;
+        store.write({ ...record, status: 'failed', error, workerPid: null, endedAt: new Date().toISOString() });
+      } else {
+        status = record.status;
+        error = record.error;
+      }
+    } catch (readError) {
+      error = `run.json could not be read after the worker ended: ${(readError as Error).message}`;
+    }
+    emit({ event: 'run.status', data: { runId, status, error } });
+  }
+
+  function startWorker(runId: string, batchSize: number, epochs: number): void {
+    const child = fork(options.workerEntry, [], {
+      execPath: options.workerExecPath,
+      env: { ...process.env, ...options.workerEnv },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    let resolveExit!: () => void;
+    const run: ActiveRun = {
+      child,
+      epochs,
+      stepsPerEpoch: 0,
+      totalSteps: 0,
+      batchSize,
+      pending: [],
+      timer: null,
+      lastRelay: 0,
+      imagesPerSec: 0,
+      stderrTail: '',
+      exited: new Promise((resolve) => (resolveExit = resolve)),
+    };
+    active.set(runId, run);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      run.stderrTail = (run.stderrTail + chunk.toString('utf8')).slice(-4000);
+    });
+    child.on('message', (message: WorkerToHost) => onWorkerMessage(runId, run, message));
+    child.on('exit', (code, signal) => {
+      onWorkerExit(runId, run, code, signal);
+      resolveExit();
+    });
+    child.on('error', (error) => {
+      run.stderrTail += `\n${error.message}`;
+    });
+    const start: HostToWorker = { type: 'start', home: options.home, runId, datasetRoots: datasets.roots };
+    child.send(start);
+  }
+
+  async function stopRun(runId: string): Promise<void> {
+    const run = active.get(runId);
+    if (!run) return;
+    const stop: HostToWorker = { type: 'stop' };
+    if (run.child.connected) run.child.send(stop);
+    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_GRACE_MS).unref());
+    if ((await Promise.race([run.exited, timeout])) === 'timeout') {
+      run.child.kill('SIGKILL');
+      await run.exited;
+    }
+  }
+
+  type Handler<M extends MethodName> = (params: ParsedRequestOf<M>) => Promise<ResponseOf<M>> | ResponseOf<M>;
+  const handlers: { [M in MethodName]: Handler<M> } = {
+    'system.info': () => ({
+      version: options.version ?? '0.0.0',
+      platform: `${process.platform}-${process.arch}`,
+      home: options.home,
+      mode: options.mode,
+      backend: lastBackend,
+    }),
+    'models.list': () =>
+      listModels().map((meta) => ({
+        name: meta.name,
+        family: meta.family,
+        input: meta.defaultInput,
+        classes: meta.defaultClasses,
+        params: modelParamCount(meta.name),
+        description: meta.description,
+      })),
+    'datasets.list': () => listDatasets(datasets),
+    'runs.start': async (config) => {
+      if (!getModelMeta(config.model)) {
+        const known = listModels().map((m) => m.name).join(', ');
+        throw new WorkbenchError({ code: 'invalid_request', field: 'model', message: `model: unknown model "${config.model}"; known models: ${known}` });
+      }
+      const known = await listDatasets(datasets);
+      if (!known.some((d) => d.id === config.dataset)) {
+        throw new WorkbenchError({
+          code: 'invalid_request',
+          field: 'dataset',
+          message: `dataset: unknown dataset "${config.dataset}"; known datasets: ${known.map((d) => d.id).join(', ') || 'none'}`,
+        });
+      }
+      const record = store.create(config, { workbench: options.version ?? '0.0.0' });
+      startWorker(record.id, config.batchSize, config.epochs);
+      return toSummary(record);
+    },
+    'runs.stop': async ({ id }) => {
+      if (!active.has(id)) {
+        const record = store.read(id);
+        throw new WorkbenchError({ code: 'conflict', field: 'id', message: `run "${id}" is not running (it is ${record.status})` });
+      }
+      await stopRun(id);
+      return toSummary(store.read(id));
+    },
+    'runs.list': () => store.list(),
+    'runs.get': ({ id }) => {
+      const record = store.read(id);
+      return { ...toSummary(record), config: record.config, metrics: store.readMetrics(id) };
+    },
+  };
+
+  async function request(method: unknown, params: unknown): Promise<Result<unknown>> {
+    const parsed = parseRequest(method, params);
+    if (!parsed.ok) return parsed;
+    try {
+      const handler = handlers[parsed.method] as (params: unknown) => Promise<unknown> | unknown;
+      return { ok: true, value: await handler(parsed.params) };
+    } catch (error) {
+      return { ok: false, error: toApiError(error) };
+    }
+  }
+
+  return {
+    store,
+    request,
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      await Promise.all([...active.keys()].map((id) => stopRun(id)));
+      listeners.clear();
+    },
+  };
+}
+
+function toApiError(error: unknown): ApiError {
+  if (error instanceof WorkbenchError) return error.error;
+  if (error instanceof RunNotFoundError) return { code: 'not_found', field: 'id', message: error.message };
+  if (error instanceof InvalidRunIdError) return { code: 'invalid_request', field: 'id', message: error.message };
+  return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
+}

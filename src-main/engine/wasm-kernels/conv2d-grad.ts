@@ -1,0 +1,194 @@
+/**
+ * Gradients of Conv2D for the wasm backend, built on its XNNPACK forward convolution.
+ *
+ * Filter gradient: dW[kh,kw,ci,co] = Σ_{n,oh,ow} x[n, oh·s+kh−pad, ow·s+kw−pad, ci] · dy[n,oh,ow,co].
+ * Read with ci as the batch and n as the contracted channel, that is a forward convolution of the
+ * batch-transposed input x[ci,h,w,n] with the "filter" dy[oh,ow,n,co], dilated by the forward stride;
+ * its output [ci,kh,kw,co] is transposed back to HWIO.
+ *
+ * Input gradient: dx is dy correlated with the flipped filter, channels swapped. With a stride s > 1,
+ * dy would need s−1 zeros inserted between its pixels; instead each of the s×s output phases (rows
+ * ih ≡ r, columns iw ≡ c mod s, after padding) gets its own stride-1 convolution with the taps of the
+ * filter that reach it, so no multiply is spent on an inserted zero. The phases are then interleaved.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { conv2dPadded, f32, free, transpose, type WasmBackend } from './heap';
+
+type Shape4 = [number, number, number, number];
+
+interface FilterGradAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape: Shape4;
+}
+
+interface InputGradAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape: Shape4;
+}
+
+function checkChannelsLast(kernel: string, dataFormat: string): void {
+  if (tf.backend_util.convertConv2DDataFormat(dataFormat as 'NHWC' | 'NCHW') !== 'channelsLast') {
+    throw new Error(`wasm ${kernel} supports dataFormat 'NHWC' only; got '${dataFormat}'`);
+  }
+}
+
+export function conv2DBackpropFilter(args: {
+  inputs: { x: tf.TensorInfo; dy: tf.TensorInfo };
+  backend: WasmBackend;
+  attrs: FilterGradAttrs;
+}): tf.TensorInfo {
+  const { backend, attrs } = args;
+  const { x, dy } = args.inputs;
+  checkChannelsLast('Conv2DBackpropFilter', attrs.dataFormat);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+
+  const xByChannel = transpose(backend, x, [3, 1, 2, 0]); // Ci×H×W×N
+  const dyAsFilter = transpose(backend, dy, [1, 2, 0, 3]); // OH×OW×N×Co
+  // The padded input must hold exactly the window the forward pass read: output size = kernel size.
+  const neededHeight = info.filterHeight + (info.outHeight - 1) * info.strideHeight;
+  const neededWidth = info.filterWidth + (info.outWidth - 1) * info.strideWidth;
+  const gradByChannel = conv2dPadded(backend, xByChannel, dyAsFilter, [1, 1], [info.strideHeight, info.strideWidth], {
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+    bottom: neededHeight - info.inHeight - info.padInfo.top,
+    right: neededWidth - info.inWidth - info.padInfo.left,
+  }); // Ci×KH×KW×Co
+  const grad = transpose(backend, gradByChannel, [1, 2, 0, 3]);
+  free(backend, xByChannel, dyAsFilter, gradByChannel);
+  return grad;
+}
+
+/** Taps of a filter axis of size `size` that reach output phase `phase` under stride `stride`. */
+function tapsForPhase(size: number, stride: number, phase: number): number {
+  return phase < size ? Math.ceil((size - phase) / stride) : 0;
+}
+
+interface AxisPhase {
+  /** Residue of (input index + pad) modulo the stride. */
+  phase: number;
+  taps: number;
+  /** First and count of u, where input index = u·stride + phase − pad. */
+  first: number;
+  count: number;
+  /** Padding of dy for this phase's stride-1 correlation (negative crops). */
+  padBefore: number;
+  padAfter: number;
+}
+
+function axisPhases(inSize: number, outSize: number, filterSize: number, stride: number, padBefore: number): AxisPhase[] {
+  const phases: AxisPhase[] = [];
+  for (let phase = 0; phase < stride; phase++) {
+    const taps = tapsForPhase(filterSize, stride, phase);
+    const first = Math.ceil((padBefore - phase) / stride);
+    const last = Math.floor((inSize - 1 + padBefore - phase) / stride);
+    phases.push({
+      phase,
+      taps,
+      first,
+      count: Math.max(0, last - first + 1),
+      padBefore: taps - 1 - first,
+      padAfter: last + 1 - outSize,
+    });
+  }
+  return phases;
+}
+
+/**
+ * The sub-filter of one phase, flipped and with channels swapped: G[j,l,co,ci] =
+ * W[r + s·(J−1−j), c + s·(L−1−l), ci, co].
+ */
+function phaseFilter(
+  backend: WasmBackend,
+  filter: tf.TensorInfo,
+  rows: AxisPhase,
+  cols: AxisPhase,
+  strideHeight: number,
+  strideWidth: number,
+): tf.TensorInfo {
+  const [, filterWidth, inChannels, outChannels] = filter.shape;
+  const out = backend.makeOutput([rows.taps, cols.taps, outChannels, inChannels], 'float32');
+  const source = f32(backend, filter);
+  const target = f32(backend, out);
+  let offset = 0;
+  for (let j = 0; j < rows.taps; j++) {
+    const kh = rows.phase + strideHeight * (rows.taps - 1 - j);
+    for (let l = 0; l < cols.taps; l++) {
+      const kw = cols.phase + strideWidth * (cols.taps - 1 - l);
+      const base = (kh * filterWidth + kw) * inChannels * outChannels;
+      for (let co = 0; co < outChannels; co++) {
+        for (let ci = 0; ci < inChannels; ci++) target[offset++] = source[base + ci * outChannels + co];
+      }
+    }
+  }
+  return out;
+}
+
+export function conv2DBackpropInput(args: {
+  inputs: { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  backend: WasmBackend;
+  attrs: InputGradAttrs;
+}): tf.TensorInfo {
+  const { backend, attrs } = args;
+  const { dy, filter } = args.inputs;
+  checkChannelsLast('Conv2DBackpropInput', attrs.dataFormat);
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape, filter.shape as Shape4, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  const { strideHeight, strideWidth, inHeight, inWidth, outHeight, outWidth, batchSize, inChannels } = info;
+  const rowPhases = axisPhases(inHeight, outHeight, info.filterHeight, strideHeight, info.padInfo.top);
+  const colPhases = axisPhases(inWidth, outWidth, info.filterWidth, strideWidth, info.padInfo.left);
+
+  const parts: { rows: AxisPhase; cols: AxisPhase; grad: tf.TensorInfo | null }[] = [];
+  for (const rows of rowPhases) {
+    for (const cols of colPhases) {
+      if (rows.count === 0 || cols.count === 0) continue;
+      if (rows.taps === 0 || cols.taps === 0) {
+        parts.push({ rows, cols, grad: null });
+        continue;
+      }
+      const subFilter = phaseFilter(backend, filter, rows, cols, strideHeight, strideWidth);
+      const grad = conv2dPadded(backend, dy, subFilter, [1, 1], [1, 1], {
+        top: rows.padBefore,
+        bottom: rows.padAfter,
+        left: cols.padBefore,
+        right: cols.padAfter,
+      });
+      free(backend, subFilter);
+      parts.push({ rows, cols, grad });
+    }
+  }
+  // Stride 1: the single phase already is dx.
+  if (parts.length === 1 && parts[0].grad != null && strideHeight === 1 && strideWidth === 1) {
+    return parts[0].grad;
+  }
+
+  const dx = backend.makeOutput([batchSize, inHeight, inWidth, inChannels], 'float32');
+  const target = f32(backend, dx);
+  for (const { rows, cols, grad } of parts) {
+    const source = grad == null ? null : f32(backend, grad);
+    let read = 0;
+    for (let n = 0; n < batchSize; n++) {
+      for (let u = 0; u < rows.count; u++) {
+        const ih = (rows.first + u) * strideHeight + rows.phase - info.padInfo.top;
+        const rowBase = (n * inHeight + ih) * inWidth;
+        for (let v = 0; v < cols.count; v++) {
+          const iw = (cols.first + v) * strideWidth + cols.phase - info.padInfo.left;
+          let write = (rowBase + iw) * inChannels;
+          if (source == null) {
+            target.fill(0, write, write + inChannels);
+          } else {
+            for (let c = 0; c < inChannels; c++) target[write++] = source[read++];
+          }
+        }
+      }
+    }
+  }
+  free(backend, ...parts.flatMap((part) => (part.grad == null ? [] : [part.grad])));
+  return dx;
+}

@@ -1,0 +1,11 @@
+/** Messages between the host (Core) and a training worker process, over the fork IPC channel. */
+import type { BackendReport, MetricEvent, RunStatus } from '../contract';
+
+export type HostToWorker =
+  | { type: 'start'; home: string; runId: string; datasetRoots: string[] }
+  | { type: 'stop' };
+
+export type WorkerToHost =
+  | { type: 'started'; backend: BackendReport; stepsPerEpoch: number; totalSteps: number; epochs: number }
+  | { type: 'metric'; event: MetricEvent }
+  | { type: 'ended'; status: Extract<RunStatus, 'completed' | 'stopped' | 'failed'>; error: string | null };

@@ -1,0 +1,51 @@
+/**
+ * Which screen is showing, mirrored in the location hash (`#/train`, `#/runs`, `#/runs/<id>`) so a
+ * reload or the back button lands where the user was. No router needed for a handful of screens.
+ */
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import { RUN_ID_PATTERN } from '../../src-main/contract';
+
+/** Screens in sidebar order; Models, Datasets, Inference, Compare and System join this list later. */
+export const SCREENS = ['train', 'runs'] as const;
+export type Screen = (typeof SCREENS)[number];
+
+export const useNavigationStore = defineStore('navigation', () => {
+  const screen = ref<Screen>('train');
+  /** The run open in detail on the Runs screen. */
+  const runId = ref<string | null>(null);
+
+  function toHash(): string {
+    return screen.value === 'runs' && runId.value ? `#/runs/${runId.value}` : `#/${screen.value}`;
+  }
+
+  function writeHash(): void {
+    const hash = toHash();
+    if (window.location.hash !== hash) window.history.pushState(null, '', hash);
+  }
+
+  function go(next: Screen): void {
+    screen.value = next;
+    if (next !== 'runs') runId.value = null;
+    writeHash();
+  }
+
+  function openRun(id: string): void {
+    screen.value = 'runs';
+    runId.value = id;
+    writeHash();
+  }
+
+  function closeRun(): void {
+    runId.value = null;
+    writeHash();
+  }
+
+  function readHash(hash = window.location.hash): void {
+    const [name, id] = hash.replace(/^#\/?/, '').split('/');
+    screen.value = (SCREENS as readonly string[]).includes(name) ? (name as Screen) : 'train';
+    runId.value = screen.value === 'runs' && id && RUN_ID_PATTERN.test(id) ? id : null;
+  }
+
+  return { screen, runId, go, openRun, closeRun, readHash };
+});

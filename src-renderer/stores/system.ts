@@ -1,0 +1,53 @@
+/** What the host offers: its version and backend (system.info), the model zoo and the datasets. */
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { ApiError, DatasetInfo, ModelInfo, SystemInfo } from '../../src-main/contract';
+import { useConnectionStore } from './connection';
+
+export const useSystemStore = defineStore('system', () => {
+  const connection = useConnectionStore();
+  const info = ref<SystemInfo | null>(null);
+  const models = ref<ModelInfo[]>([]);
+  const datasets = ref<DatasetInfo[]>([]);
+  const loaded = ref(false);
+  const loading = ref(false);
+  const error = ref<ApiError | null>(null);
+
+  /** Models grouped by family, in the order the host lists them. */
+  const modelFamilies = computed(() => {
+    const families = new Map<string, ModelInfo[]>();
+    for (const model of models.value) {
+      const list = families.get(model.family) ?? [];
+      list.push(model);
+      families.set(model.family, list);
+    }
+    return [...families].map(([family, list]) => ({ family, models: list }));
+  });
+
+  async function load(): Promise<void> {
+    loading.value = true;
+    const [infoResult, modelsResult, datasetsResult] = await Promise.all([
+      connection.call('system.info', {}),
+      connection.call('models.list', {}),
+      connection.call('datasets.list', {}),
+    ]);
+    loading.value = false;
+    error.value = null;
+    if (infoResult.ok) info.value = infoResult.value;
+    if (modelsResult.ok) models.value = modelsResult.value;
+    else error.value = modelsResult.error;
+    if (datasetsResult.ok) datasets.value = datasetsResult.value;
+    else error.value = datasetsResult.error;
+    loaded.value = modelsResult.ok && datasetsResult.ok;
+  }
+
+  function findModel(name: string): ModelInfo | undefined {
+    return models.value.find((model) => model.name === name);
+  }
+
+  function findDataset(id: string): DatasetInfo | undefined {
+    return datasets.value.find((dataset) => dataset.id === id);
+  }
+
+  return { info, models, datasets, modelFamilies, loaded, loading, error, load, findModel, findDataset };
+});

@@ -1,0 +1,289 @@
+/**
+ * The Train screen's state: the form, its validation, the run it started (or found running on
+ * load), the live progress and the chart series fed by `run.progress` events.
+ */
+import { defineStore } from 'pinia';
+import { computed, reactive, ref, watch } from 'vue';
+import type { DatasetInfo, EventMessage, EventOf, ModelInfo, RunDetail, RunStatus } from '../../src-main/contract';
+import { appendMetrics, clearMetricSeries, createMetricSeries } from '../lib/metric-series';
+import {
+  FORM_FIELDS,
+  configToForm,
+  defaultTrainForm,
+  isFormField,
+  validateTrainForm,
+  type FieldErrors,
+  type FieldMessage,
+  type TrainForm,
+} from '../lib/validation';
+import { useConnectionStore } from './connection';
+
+const FORM_STORAGE_KEY = 'cvb.trainForm';
+export const DEFAULT_DATASET = 'fashion-mnist-subset';
+const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
+
+export interface TrainingProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  imagesPerSec: number;
+  etaSeconds: number | null;
+}
+
+type ProgressEvent = EventOf<'run.progress'>;
+
+function loadSavedForm(): TrainForm {
+  const form = defaultTrainForm();
+  try {
+    const saved = JSON.parse(globalThis.localStorage?.getItem(FORM_STORAGE_KEY) ?? 'null') as Partial<TrainForm> | null;
+    if (saved && typeof saved === 'object') {
+      for (const field of FORM_FIELDS) {
+        const value = saved[field];
+        if (typeof value === 'string' || typeof value === 'number') (form as unknown as Record<string, unknown>)[field] = value;
+      }
+    }
+  } catch {
+    // A corrupt saved form is not worth an error: start from the defaults.
+  }
+  return form;
+}
+
+export const useTrainingStore = defineStore('training', () => {
+  const connection = useConnectionStore();
+
+  const form = reactive<TrainForm>(loadSavedForm());
+  const hostErrors = ref<FieldErrors>({});
+  const generalError = ref<FieldMessage | null>(null);
+
+  const runId = ref<string | null>(null);
+  const status = ref<RunStatus | null>(null);
+  const runError = ref<string | null>(null);
+  const progress = ref<TrainingProgress | null>(null);
+  const starting = ref(false);
+  const stopping = ref(false);
+  const attaching = ref(false);
+
+  const series = createMetricSeries();
+  /** Bumped whenever `series` changes; the charts watch this instead of deep-watching points. */
+  const seriesVersion = ref(0);
+  let buffered: ProgressEvent[] = [];
+
+  const validation = computed(() => validateTrainForm(form));
+  const fieldErrors = computed<FieldErrors>(() => ({ ...hostErrors.value, ...validation.value.errors }));
+  const isValid = computed(() => validation.value.ok);
+  const isRunning = computed(() => status.value !== null && ACTIVE_STATUSES.includes(status.value));
+  const canStart = computed(
+    () => isValid.value && !isRunning.value && !starting.value && !attaching.value && connection.state === 'connected',
+  );
+  const canStop = computed(() => isRunning.value && !stopping.value && runId.value !== null);
+  const fraction = computed(() => {
+    const p = progress.value;
+    if (!p) return 0;
+    if (p.totalSteps > 0) return Math.min(1, p.step / p.totalSteps);
+    return p.epochs > 0 ? Math.min(1, p.epoch / p.epochs) : 0;
+  });
+
+  watch(
+    () => ({ ...form }),
+    (now, before) => {
+      globalThis.localStorage?.setItem(FORM_STORAGE_KEY, JSON.stringify(now));
+      // A host error is about the value that was sent; editing the field retires it.
+      const next = { ...hostErrors.value };
+      for (const field of FORM_FIELDS) if (now[field] !== before[field]) delete next[field];
+      hostErrors.value = next;
+    },
+  );
+
+  /** Picks a model and dataset when the form has none the host knows (first load, removed model). */
+  function ensureSelections(models: readonly ModelInfo[], datasets: readonly DatasetInfo[]): void {
+    if (models.length > 0 && !models.some((model) => model.name === form.model)) form.model = models[0].name;
+    if (datasets.length > 0 && !datasets.some((dataset) => dataset.id === form.dataset)) {
+      form.dataset = (datasets.find((dataset) => dataset.id === DEFAULT_DATASET) ?? datasets[0]).id;
+    }
+  }
+
+  function bumpSeries(): void {
+    seriesVersion.value++;
+  }
+
+  function progressFromDetail(detail: RunDetail): TrainingProgress {
+    const epochs = detail.config?.epochs ?? 0;
+    return {
+      epoch: detail.epochsDone,
+      epochs,
+      step: detail.steps,
+      stepsPerEpoch: 0,
+      totalSteps: detail.config?.maxSteps ?? 0,
+      imagesPerSec: 0,
+      etaSeconds: null,
+    };
+  }
+
+  /**
+   * Follows run `id`: loads its history with runs.get, then applies the events that arrived
+   * meanwhile, so nothing is lost or drawn twice.
+   */
+  async function attachRun(id: string, options: { adoptConfig?: boolean } = {}): Promise<void> {
+    runId.value = id;
+    runError.value = null;
+    attaching.value = true;
+    buffered = [];
+    clearMetricSeries(series);
+    bumpSeries();
+    const result = await connection.call('runs.get', { id });
+    if (runId.value !== id) return;
+    attaching.value = false;
+    if (!result.ok) {
+      generalError.value = { text: result.error.message };
+      buffered = [];
+      return;
+    }
+    const detail = result.value;
+    status.value = detail.status;
+    runError.value = detail.error;
+    if (options.adoptConfig && detail.config) Object.assign(form, configToForm(detail.config));
+    progress.value = { ...progressFromDetail(detail), ...keepLive(progress.value) };
+    appendMetrics(series, detail.metrics);
+    const pending = buffered;
+    buffered = [];
+    pending.forEach(applyProgress);
+    bumpSeries();
+  }
+
+  /** The live numbers that runs.get does not carry, kept across a resync. */
+  function keepLive(current: TrainingProgress | null): Partial<TrainingProgress> {
+    if (!current) return {};
+    const { stepsPerEpoch, imagesPerSec, etaSeconds, epochs, totalSteps } = current;
+    return { stepsPerEpoch, imagesPerSec, etaSeconds, ...(epochs > 0 ? { epochs } : {}), ...(totalSteps > 0 ? { totalSteps } : {}) };
+  }
+
+  function applyProgress(data: ProgressEvent): void {
+    const { metrics, runId: _runId, ...numbers } = data;
+    progress.value = numbers;
+    if (status.value === 'queued' || status.value === null) status.value = 'running';
+    if (appendMetrics(series, metrics) > 0) bumpSeries();
+  }
+
+  /** On load or after a reconnect: follow the run that is still going, if any. */
+  async function reattach(): Promise<void> {
+    if (runId.value && isRunning.value) return attachRun(runId.value);
+    const result = await connection.call('runs.list', {});
+    if (!result.ok) return;
+    const running = result.value.find((run) => ACTIVE_STATUSES.includes(run.status));
+    if (running && running.id !== runId.value) await attachRun(running.id, { adoptConfig: true });
+    else if (runId.value) {
+      const current = result.value.find((run) => run.id === runId.value);
+      if (current) {
+        status.value = current.status;
+        runError.value = current.error;
+      }
+    }
+  }
+
+  async function start(): Promise<boolean> {
+    const checked = validation.value;
+    if (!checked.ok || isRunning.value || starting.value) return false;
+    starting.value = true;
+    hostErrors.value = {};
+    generalError.value = null;
+    const result = await connection.call('runs.start', checked.config);
+    starting.value = false;
+    if (!result.ok) {
+      const { field, message } = result.error;
+      if (isFormField(field)) hostErrors.value = { [field]: { text: message } };
+      else generalError.value = { text: message };
+      return false;
+    }
+    const summary = result.value;
+    stopping.value = false;
+    status.value = summary.status;
+    progress.value = {
+      epoch: 0,
+      epochs: checked.config.epochs,
+      step: 0,
+      stepsPerEpoch: 0,
+      totalSteps: checked.config.maxSteps ?? 0,
+      imagesPerSec: 0,
+      etaSeconds: null,
+    };
+    await attachRun(summary.id);
+    return true;
+  }
+
+  async function stop(): Promise<boolean> {
+    const id = runId.value;
+    if (!id || !isRunning.value || stopping.value) return false;
+    stopping.value = true;
+    generalError.value = null;
+    const result = await connection.call('runs.stop', { id });
+    if (!result.ok) {
+      stopping.value = false;
+      generalError.value = { text: result.error.message };
+      return false;
+    }
+    if (runId.value === id) status.value = result.value.status;
+    if (!isRunning.value) stopping.value = false;
+    return true;
+  }
+
+  function isIdle(): boolean {
+    return !isRunning.value && !starting.value && !attaching.value;
+  }
+
+  function handleEvent(message: EventMessage): void {
+    if (message.event === 'run.progress') {
+      const data = message.data;
+      if (data.runId !== runId.value) {
+        // A run started elsewhere (another window, the CLI): follow it when this screen is idle.
+        if (isIdle()) void attachRun(data.runId);
+        return;
+      }
+      if (attaching.value) buffered.push(data);
+      else applyProgress(data);
+    } else if (message.event === 'run.status') {
+      const data = message.data;
+      if (data.runId === runId.value) {
+        status.value = data.status;
+        runError.value = data.error;
+        if (!ACTIVE_STATUSES.includes(data.status)) {
+          stopping.value = false;
+          if (progress.value) progress.value = { ...progress.value, etaSeconds: null };
+        }
+      } else if (ACTIVE_STATUSES.includes(data.status) && isIdle()) {
+        void attachRun(data.runId);
+      }
+    }
+  }
+
+  connection.onEvent(handleEvent);
+  connection.onReconnect(() => void reattach());
+
+  return {
+    form,
+    fieldErrors,
+    hostErrors,
+    generalError,
+    isValid,
+    runId,
+    status,
+    runError,
+    progress,
+    fraction,
+    starting,
+    stopping,
+    attaching,
+    isRunning,
+    canStart,
+    canStop,
+    series,
+    seriesVersion,
+    ensureSelections,
+    attachRun,
+    reattach,
+    start,
+    stop,
+    handleEvent,
+  };
+});
