@@ -74,6 +74,8 @@ export const EpochMetricSchema = z.object({
   valLoss: z.number().nullable(),
   valAccuracy: z.number().nullable(),
   time: z.number(),
+  /** Set when a stop or the step limit ended the epoch before all its batches ran. */
+  partial: z.boolean().optional(),
 });
 export const MetricEventSchema = z.discriminatedUnion('type', [StepMetricSchema, EpochMetricSchema]);
 export type StepMetric = z.infer<typeof StepMetricSchema>;

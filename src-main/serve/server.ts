@@ -149,10 +149,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const target = splitTarget(request.url);
     if (!target) return sendText(response, 400, 'Bad request.', headers);
     const auth = authorise(request, target.query);
-    if (auth.status === 401) {
-      return sendText(response, 401, 'Unauthorised: open the address that `cvb serve` printed (it ends with ?token=...).', headers);
+    if (auth.status !== 'ok') {
+      const text =
+        auth.status === 401
+          ? 'Unauthorised: open the address that `cvb serve` printed (it ends with ?token=...).'
+          : 'Forbidden: the token is wrong (did `cvb serve` restart with a new one?).';
+      return sendText(response, auth.status, text, headers);
     }
-    if (auth.status === 403) return sendText(response, 403, 'Forbidden: the token is wrong (did `cvb serve` restart?).', headers);
     if (auth.fromQuery) headers['Set-Cookie'] = `${cookieName}=${token}; Path=/; HttpOnly; SameSite=Strict`;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return sendText(response, 405, 'Method not allowed.', { ...headers, Allow: 'GET, HEAD' });
@@ -226,7 +229,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     // JSON cannot carry `params: undefined`, so an absent `params` is that (the host reads it as {}).
     const isRecord = payload !== null && typeof payload === 'object' && !Array.isArray(payload);
-    const wire = WireRequestSchema.safeParse(isRecord && !('params' in payload) ? { ...payload, params: undefined } : payload);
+    const wire = WireRequestSchema.safeParse(isRecord && !('params' in (payload as object)) ? { ...(payload as object), params: undefined } : payload);
     if (!wire.success) return errorResult(idOf(payload), errorFromZod(wire.error, payload));
     try {
       return { type: 'result', id: wire.data.id, result: await host.request(wire.data.method, wire.data.params) };

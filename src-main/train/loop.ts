@@ -179,11 +179,12 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset, m
       });
       await yieldToEvents();
     }
-    if (hooks.shouldStop() && epochSeen < order.length) {
-      // Stopped mid-epoch: keep the weights, but do not report a partial epoch as a whole one.
+    if (epochSeen === 0) {
       await hooks.onCheckpoint?.({ epoch: epoch - 1, step, metric: null, model, optimizer });
-      return 'stopped';
+      return hooks.shouldStop() ? 'stopped' : 'completed';
     }
+    // A stop or the step limit can end an epoch early: it is still reported, marked partial.
+    const partial = epochSeen < order.length;
     const validation = evaluate(model, dataset.train, plan.validationIndices, norm, channels, classes, Math.max(config.batchSize, 64), probabilities);
     const metric: EpochMetric = {
       type: 'epoch',
@@ -194,9 +195,10 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset, m
       valLoss: Number.isFinite(validation.loss) ? validation.loss : null,
       valAccuracy: Number.isFinite(validation.accuracy) ? validation.accuracy : null,
       time: Date.now(),
+      ...(partial ? { partial: true } : {}),
     };
     hooks.onMetric(metric);
-    await hooks.onCheckpoint?.({ epoch, step, metric, model, optimizer });
+    await hooks.onCheckpoint?.({ epoch: partial ? epoch - 1 : epoch, step, metric, model, optimizer });
     if (hooks.shouldStop()) return 'stopped';
     if (step >= plan.totalSteps) return 'completed';
   }

@@ -19,6 +19,9 @@ import { ChannelPad } from './channel-pad';
 import { GroupedConv2D } from './grouped-conv';
 import { LocalResponseNormalization } from './lrn';
 
+/** tfjs-layers exports its initializer class only as a type of the factory functions. */
+export type Initializer = ReturnType<typeof tfl.initializers.zeros>;
+
 export type Activation = 'relu' | 'leaky_relu' | 'sigmoid' | 'elu';
 export const ACTIVATIONS: readonly Activation[] = ['relu', 'leaky_relu', 'sigmoid', 'elu'];
 /** Slope of leaky_relu for negative inputs. */
@@ -159,10 +162,10 @@ export interface Conv2dOptions {
   groups?: number;
   useBias?: boolean;
   /** Default: He normal with fan-out, as torchvision initialises ResNet, VGG and DenseNet. */
-  kernelInitializer?: tfl.initializers.Initializer;
+  kernelInitializer?: Initializer;
 }
 
-const heFanOut = (): tfl.initializers.Initializer =>
+const heFanOut = (): Initializer =>
   tfl.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal' });
 
 export function conv2d<T extends Tensor>(x: T, options: Conv2dOptions, name: string): T {
@@ -288,7 +291,7 @@ export function reshape<T extends Tensor>(x: T, targetShape: number[], name: str
 
 export interface DenseOptions {
   useBias?: boolean;
-  kernelInitializer?: tfl.initializers.Initializer;
+  kernelInitializer?: Initializer;
 }
 
 export function dense<T extends Tensor>(x: T, units: number, name: string, options: DenseOptions = {}): T {

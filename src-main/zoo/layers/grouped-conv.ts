@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-type Initializer = tfl.initializers.Initializer;
+type Initializer = ReturnType<typeof tfl.initializers.zeros>;
 
 export interface GroupedConv2DArgs {
   filters: number;
@@ -93,7 +93,7 @@ export class GroupedConv2D extends tfl.layers.Layer {
       const kernel = this.kernel!.read() as tf.Tensor4D;
       const xs = tf.split(x, this.groups, 3);
       const kernels = tf.split(kernel, this.groups, 3);
-      const ys = xs.map((slice, g) => tf.conv2d(slice, kernels[g], this.strides, this.padding));
+      const ys = xs.map((slice, g) => tf.conv2d(slice as tf.Tensor4D, kernels[g] as tf.Tensor4D, this.strides, this.padding));
       const y = ys.length === 1 ? ys[0] : tf.concat(ys, 3);
       return this.bias ? tf.add(y, this.bias.read()) : y;
     });

@@ -48,7 +48,7 @@ export function tryWebSocket(url: string, headers: Record<string, string> = {}, 
       socket.terminate();
     });
     // A refused upgrade may also surface as a reset before any status line.
-    socket.once('error', () => resolve({ opened: false, status: null }));
+    socket.on('error', () => resolve({ opened: false, status: null }));
   });
 }
 

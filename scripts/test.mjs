@@ -1,0 +1,76 @@
+// `npm test`: every check the project has, in one run, ending with the line `N passed, N failed`.
+// Steps: build, lint (with the folder-boundary rules), type-check per runtime, unit tests (Vitest),
+// the browser end-to-end journey (Playwright + Debian's Chromium), the Electron e2e suite (skipped
+// with a visible reason where no Electron binary exists), and the Electronegativity security scan.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+mkdirSync('test-results', { recursive: true });
+
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+function run(label, command, args, options = {}) {
+  process.stdout.write(`\n=== ${label}: ${[command, ...args].join(' ')}\n`);
+  const result = spawnSync(command, args, { stdio: 'inherit', ...options });
+  return result.status === 0;
+}
+
+/** A check that is not a test runner counts as one test. */
+function check(label, command, args) {
+  if (run(label, command, args)) passed += 1;
+  else {
+    failed += 1;
+    failures.push(label);
+  }
+}
+
+/** A test runner: its own JSON report gives the counts; a crash before any report counts as one failure. */
+function suite(label, command, args, reportFile, count) {
+  const ok = run(label, command, args);
+  if (!existsSync(reportFile)) {
+    failed += 1;
+    failures.push(`${label} (no report)`);
+    return;
+  }
+  const counts = count(JSON.parse(readFileSync(reportFile, 'utf8')));
+  passed += counts.passed;
+  failed += counts.failed;
+  if (counts.failed > 0 || !ok) failures.push(label);
+  if (!ok && counts.failed === 0) failed += 1;
+}
+
+const only = process.argv.slice(2);
+const wanted = (name) => only.length === 0 || only.includes(name);
+
+if (wanted('build')) check('build', 'npm', ['run', 'build', '--silent']);
+if (wanted('lint')) check('lint', npx, ['eslint', '.']);
+if (wanted('typecheck')) {
+  check('type-check (node side)', npx, ['tsc', '-p', 'tsconfig.node.json', '--noEmit']);
+  check('type-check (renderer)', npx, ['vue-tsc', '-p', 'tsconfig.web.json', '--noEmit']);
+}
+if (wanted('unit')) {
+  suite('unit tests', npx, ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json'], 'test-results/vitest.json', (report) => ({
+    passed: report.numPassedTests,
+    failed: report.numFailedTests,
+  }));
+}
+if (wanted('e2e')) {
+  suite('browser e2e', npx, ['playwright', 'test', '--config', 'playwright.config.ts'], 'test-results/e2e.json', (report) => ({
+    passed: report.stats.expected,
+    failed: report.stats.unexpected + report.stats.flaky,
+  }));
+}
+if (wanted('electron') && existsSync('playwright.electron.config.ts')) {
+  suite('electron e2e', npx, ['playwright', 'test', '--config', 'playwright.electron.config.ts'], 'test-results/electron-e2e.json', (report) => ({
+    passed: report.stats.expected,
+    failed: report.stats.unexpected + report.stats.flaky,
+  }));
+}
+if (wanted('security') && existsSync('scripts/electronegativity.mjs')) check('electronegativity scan', 'node', ['scripts/electronegativity.mjs']);
+
+if (failures.length) process.stdout.write(`\nfailed: ${failures.join(', ')}\n`);
+process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
+process.exitCode = failed > 0 ? 1 : 0;

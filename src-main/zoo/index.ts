@@ -1,0 +1,14 @@
+/**
+ * The model zoo: importing this module registers every family (side effect of each family
+ * file) and re-exports the registry, the inspector and the shared parts other folders need.
+ */
+import './resnet';
+
+export * from './registry';
+export { inspectModel, modelParamCount, type ModelInspection, type InspectOptions } from './inspect';
+export { outputLossWeights, type ModelMetadata } from './network';
+export { ModelOptionError, type SwitchSpec, type SwitchSpecs } from './options';
+export { InputTooSmallError, type LayerRecord } from './layers/graph';
+export { GroupedConv2D } from './layers/grouped-conv';
+export { LocalResponseNormalization } from './layers/lrn';
+export { ChannelPad } from './layers/channel-pad';

@@ -1,0 +1,45 @@
+/** Registers the Chart.js parts the workbench uses, once: tree-shaking keeps the rest out. */
+import { Chart, Decimation, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
+import zoomPlugin from 'chartjs-plugin-zoom';
+import type { ColorScheme } from '../../composables/useColorScheme';
+import type { SeriesName } from '../../lib/metric-series';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Decimation, zoomPlugin);
+
+export interface ChartTheme {
+  text: string;
+  grid: string;
+  series: Record<'step' | 'train' | 'validation', string>;
+}
+
+export const CHART_THEMES: Record<ColorScheme, ChartTheme> = {
+  light: {
+    text: '#475569',
+    grid: 'rgba(15, 23, 42, 0.08)',
+    series: { step: 'rgba(37, 99, 235, 0.35)', train: '#1d4ed8', validation: '#ea580c' },
+  },
+  dark: {
+    text: '#a5b4c8',
+    grid: 'rgba(226, 232, 240, 0.09)',
+    series: { step: 'rgba(96, 165, 250, 0.4)', train: '#60a5fa', validation: '#fb923c' },
+  },
+};
+
+/** One plotted line: which series, its legend text, and how it is drawn. */
+export interface ChartLine {
+  name: SeriesName;
+  labelKey: string;
+  kind: 'step' | 'train' | 'validation';
+}
+
+export const LOSS_LINES: ChartLine[] = [
+  { name: 'stepLoss', labelKey: 'chart.stepTrain', kind: 'step' },
+  { name: 'trainLoss', labelKey: 'chart.epochTrain', kind: 'train' },
+  { name: 'valLoss', labelKey: 'chart.validation', kind: 'validation' },
+];
+
+export const ACCURACY_LINES: ChartLine[] = [
+  { name: 'stepAccuracy', labelKey: 'chart.stepTrain', kind: 'step' },
+  { name: 'trainAccuracy', labelKey: 'chart.epochTrain', kind: 'train' },
+  { name: 'valAccuracy', labelKey: 'chart.validation', kind: 'validation' },
+];

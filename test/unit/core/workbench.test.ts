@@ -1,0 +1,136 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { EventMessage, RunDetail, RunSummary } from '../../../src-main/contract';
+import { createWorkbench, type Workbench } from '../../../src-main/core/workbench';
+import { buildMain, distMain, repoRoot } from '../helpers/build';
+
+const open: Workbench[] = [];
+
+async function makeWorkbench(home = mkdtempSync(join(tmpdir(), 'cvb-core-'))): Promise<{ workbench: Workbench; home: string; events: EventMessage[] }> {
+  const workbench = await createWorkbench({
+    home,
+    mode: 'test',
+    resourcesDir: join(repoRoot, 'resources'),
+    workerEntry: join(distMain, 'train-worker.js'),
+    version: 'test',
+  });
+  open.push(workbench);
+  const events: EventMessage[] = [];
+  workbench.onEvent((event) => events.push(event));
+  return { workbench, home, events };
+}
+
+function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 120_000): Promise<T> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      const value = probe();
+      if (value) return resolve(value);
+      if (Date.now() - started > timeoutMs) return reject(new Error('timed out waiting'));
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+const ended = (events: EventMessage[], runId: string) =>
+  events.find((e) => e.event === 'run.status' && e.data.runId === runId && ['completed', 'stopped', 'failed'].includes(e.data.status));
+
+const quickRun = { model: 'resnet20', epochs: 1, batchSize: 8, learningRate: 0.01, optimizer: 'sgd' as const };
+
+beforeAll(() => buildMain());
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((w) => w.close()));
+});
+
+describe('runs.start validation', () => {
+  it.each([
+    [{ ...quickRun, batchSize: 0 }, 'batchSize'],
+    [{ ...quickRun, learningRate: -0.1 }, 'learningRate'],
+    [{ ...quickRun, learningRate: 'fast' }, 'learningRate'],
+    [{ ...quickRun, epochs: 1_000_000 }, 'epochs'],
+    [{ ...quickRun, model: 'resnet9000' }, 'model'],
+    [{ ...quickRun, dataset: 'no-such-data' }, 'dataset'],
+    [{ ...quickRun, dataset: '../../etc' }, 'dataset'],
+  ])('refuses %j naming %s, and creates nothing', async (config, field) => {
+    const { workbench, home } = await makeWorkbench();
+    const result = await workbench.request('runs.start', config);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.error.code).toBe('invalid_request');
+      expect(result.error.field).toBe(field);
+      expect(result.error.message).toContain(field);
+    }
+    expect(readdirSync(join(home, 'runs'))).toEqual([]);
+  });
+
+  it('answers unknown methods and bad ids with error values', async () => {
+    const { workbench } = await makeWorkbench();
+    expect(await workbench.request('runs.delete-everything', {})).toMatchObject({ ok: false, error: { code: 'unknown_method' } });
+    expect(await workbench.request('runs.get', { id: '../../etc/passwd' })).toMatchObject({ ok: false, error: { code: 'invalid_request', field: 'id' } });
+    expect(await workbench.request('runs.get', { id: 'no-such-run' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(await workbench.request('runs.stop', { id: 'no-such-run' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+});
+
+describe('training through Core and the worker process', () => {
+  it('trains, relays throttled progress, writes the run folder and finds it after a restart', async () => {
+    const { workbench, home, events } = await makeWorkbench();
+    const started = await workbench.request('runs.start', { ...quickRun, maxSteps: 12 });
+    expect(started.ok).toBe(true);
+    const run = (started as { value: RunSummary }).value;
+    const began = Date.now();
+    const end = await waitFor(() => ended(events, run.id));
+    const elapsed = Date.now() - began;
+    expect(end.data.status).toBe('completed');
+
+    const progress = events.filter((e) => e.event === 'run.progress');
+    const relayed = progress.flatMap((e) => (e.event === 'run.progress' ? e.data.metrics : []));
+    expect(relayed.filter((m) => m.type === 'step').map((m) => m.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    // At most ~10 relays a second (plus the final flush).
+    expect(progress.length).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 2);
+
+    const dir = join(home, 'runs', run.id);
+    const record = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+    expect(record).toMatchObject({ status: 'completed', steps: 12, workerPid: null });
+    expect(['wasm', 'cpu', 'tensorflow']).toContain(record.backend.name);
+    expect(readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(13);
+    for (const name of ['last', 'best']) {
+      expect(readdirSync(join(dir, 'checkpoints', name)).sort()).toEqual(['model.json', 'optimizer.bin', 'optimizer.json', 'state.json', 'weights.bin']);
+    }
+
+    await workbench.close();
+    const again = await makeWorkbench(home);
+    const list = await again.workbench.request('runs.list', {});
+    expect(list.ok && (list.value as RunSummary[]).map((r) => [r.id, r.status])).toEqual([[run.id, 'completed']]);
+    const detail = await again.workbench.request('runs.get', { id: run.id });
+    expect(detail.ok && (detail.value as RunDetail).metrics).toHaveLength(13);
+  });
+
+  it('stops a run cleanly and keeps a checkpoint', async () => {
+    const { workbench, home, events } = await makeWorkbench();
+    const started = await workbench.request('runs.start', { ...quickRun, epochs: 50 });
+    const run = (started as { value: RunSummary }).value;
+    await waitFor(() => events.some((e) => e.event === 'run.progress' && e.data.runId === run.id));
+    const stopped = await workbench.request('runs.stop', { id: run.id });
+    expect(stopped).toMatchObject({ ok: true, value: { status: 'stopped' } });
+    expect(existsSync(join(home, 'runs', run.id, 'checkpoints', 'last', 'weights.bin'))).toBe(true);
+    expect(await workbench.request('runs.stop', { id: run.id })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+  });
+
+  it('marks the run failed with the reason when the worker dies', async () => {
+    const { workbench, events } = await makeWorkbench();
+    const started = await workbench.request('runs.start', { ...quickRun, epochs: 50 });
+    const run = (started as { value: RunSummary }).value;
+    await waitFor(() => events.some((e) => e.event === 'run.progress' && e.data.runId === run.id));
+    const pid = workbench.store.read(run.id).workerPid;
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid!, 'SIGKILL');
+    const end = await waitFor(() => ended(events, run.id));
+    expect(end.data).toMatchObject({ status: 'failed' });
+    expect(end.data.status === 'failed' && end.data.error).toMatch(/killed by SIGKILL/);
+    expect(workbench.store.read(run.id)).toMatchObject({ status: 'failed', workerPid: null });
+  });
+});
