@@ -50,8 +50,18 @@ export const COMMON_OPTIONS = {
 
 /** parseArgs with our error shape: an unknown flag or a missing value names the flag. */
 export function parseCommandArgs<O extends ParseArgsConfig['options']>(args: string[], options: O, allowPositionals = true) {
+  const all = { ...COMMON_OPTIONS, ...options } as ParseArgsConfig['options'] & object;
+  // `--lr -1` is a negative number, not a missing value: join it so the value's own check answers.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith('--') ? args[i].slice(2) : '';
+    if (all[name]?.type === 'string' && /^-(\d|\.\d)/.test(args[i + 1] ?? '')) {
+      joined.push(`${args[i]}=${args[i + 1]}`);
+      i++;
+    } else joined.push(args[i]);
+  }
   try {
-    return parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, allowPositionals, strict: true });
+    return parseArgs({ args: joined, options: all as O & typeof COMMON_OPTIONS, allowPositionals, strict: true });
   } catch (error) {
     const message = (error as Error).message;
     const flag = /'(--?[\w-]+)/.exec(message)?.[1];

@@ -8,7 +8,7 @@ import { app, BrowserWindow, dialog, Menu, screen, session, shell, type Session,
 import { createWorkbench, type Workbench } from '../core/workbench';
 import { bindContractIpc } from './ipc';
 import { buildApplicationMenu } from './menu';
-import { APP_ENTRY_URL, CONTENT_SECURITY_POLICY, externalUrlToOpen, isAllowedNavigation, isPermissionAllowed } from './policy';
+import { addSecurityHeaders, APP_ENTRY_URL, externalUrlToOpen, isAllowedNavigation, isPermissionAllowed } from './policy';
 import { handleAppScheme, registerAppScheme } from './protocol';
 import { fitToDisplays, MIN_WINDOW_SIZE, readWindowState, writeWindowState } from './window-state';
 
@@ -118,6 +118,8 @@ function openMainWindow(): void {
       experimentalFeatures: false,
       webviewTag: false,
       navigateOnDragDrop: false,
+      // A middle click on a link would ask for a new window; the page has no use for auxclick.
+      disableBlinkFeatures: 'Auxclick',
       spellcheck: false,
       devTools: !app.isPackaged,
     },
@@ -145,16 +147,9 @@ function hardenSession(target: Session): void {
     callback(isPermissionAllowed(permission, details.requestingUrl));
   });
   target.setPermissionCheckHandler((_contents, permission, _origin, details) => isPermissionAllowed(permission, details.requestingUrl ?? ''));
-  // The app:// handler sets this header itself (webRequest skips custom schemes); this covers
+  // The app:// handler adds these headers itself (webRequest skips custom schemes); this covers
   // anything that ever arrives over http(s), such as a page opened by mistake.
-  target.webRequest.onHeadersReceived((details, callback) => {
-    callback({
-      responseHeaders: {
-        ...details.responseHeaders,
-        'Content-Security-Policy': [CONTENT_SECURITY_POLICY],
-      },
-    });
-  });
+  target.webRequest.onHeadersReceived((details, callback) => addSecurityHeaders(details.responseHeaders, callback));
 }
 
 /** Applied to every web contents: no navigation away from the app, no new windows, no webviews. */

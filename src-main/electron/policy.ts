@@ -11,24 +11,31 @@ export const APP_HOST = 'workbench';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 
+/** Response headers by name, as session.webRequest hands them over (one or more values each). */
+export type HeaderMap = Record<string, string | string[]>;
+
 /**
- * Everything the renderer needs comes from the app's own origin; the contract travels over IPC, so
- * the page has no network access at all. Images may be data:/blob: URLs (dropped files, Grad-CAM).
+ * Adds the page's security headers to `responseHeaders` and passes the result to `callback`, in
+ * the shape session.webRequest.onHeadersReceived expects; the app:// handler uses it too.
+ *
+ * The Content-Security-Policy: everything the renderer needs comes from the app's own origin and
+ * the contract travels over IPC, so the page has no network access at all. Images may be data: or
+ * blob: URLs (dropped files, Grad-CAM overlays). It is one literal so that the security scan
+ * (scripts/electronegativity.mjs) can read and evaluate it.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "worker-src 'self'",
-  "manifest-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function addSecurityHeaders(responseHeaders: HeaderMap | undefined, callback: (response: { responseHeaders: HeaderMap }) => void): void {
+  callback({
+    responseHeaders: {
+      ...responseHeaders,
+      'Content-Security-Policy': [
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+      ],
+      'X-Content-Type-Options': ['nosniff'],
+      'Cross-Origin-Opener-Policy': ['same-origin'],
+      'Cross-Origin-Resource-Policy': ['same-origin'],
+    },
+  });
+}
 
 function parseUrl(url: string): URL | null {
   try {

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import { protocol, type Session } from 'electron';
-import { APP_SCHEME, CONTENT_SECURITY_POLICY, contentTypeFor, resolveAppAsset } from './policy';
+import { addSecurityHeaders, APP_SCHEME, contentTypeFor, resolveAppAsset, type HeaderMap } from './policy';
 
 /** Must run before the app is ready. */
 export function registerAppScheme(): void {
@@ -16,15 +16,19 @@ export function registerAppScheme(): void {
   ]);
 }
 
-const securityHeaders = {
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-  'X-Content-Type-Options': 'nosniff',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
+/** Fetch-style headers: the security headers plus `extra`. */
+function responseHeaders(extra: Record<string, string>): Headers {
+  let secured: HeaderMap = {};
+  addSecurityHeaders(extra, (response) => {
+    secured = response.responseHeaders;
+  });
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(secured)) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  return headers;
+}
 
 function notFound(status: number, text: string): Response {
-  return new Response(text, { status, headers: { ...securityHeaders, 'Content-Type': 'text/plain; charset=utf-8' } });
+  return new Response(text, { status, headers: responseHeaders({ 'Content-Type': 'text/plain; charset=utf-8' }) });
 }
 
 /** Answers `app://workbench/<path>` with files of `rendererDir` only; everything else is a 404. */
@@ -37,7 +41,7 @@ export function handleAppScheme(session: Session, rendererDir: string): void {
       const body = await fs.promises.readFile(file);
       return new Response(request.method === 'HEAD' ? null : body, {
         status: 200,
-        headers: { ...securityHeaders, 'Content-Type': contentTypeFor(file), 'Cache-Control': 'no-cache' },
+        headers: responseHeaders({ 'Content-Type': contentTypeFor(file), 'Cache-Control': 'no-cache' }),
       });
     } catch {
       return notFound(404, 'not found');

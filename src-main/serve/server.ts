@@ -227,9 +227,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } catch {
       return errorResult(UNATTRIBUTED, { code: 'invalid_request', message: 'the message is not valid JSON' });
     }
-    // JSON cannot carry `params: undefined`, so an absent `params` is that (the host reads it as {}).
-    const isRecord = payload !== null && typeof payload === 'object' && !Array.isArray(payload);
-    const wire = WireRequestSchema.safeParse(isRecord && !('params' in (payload as object)) ? { ...(payload as object), params: undefined } : payload);
+    const wire = WireRequestSchema.safeParse(withParams(payload));
     if (!wire.success) return errorResult(idOf(payload), errorFromZod(wire.error, payload));
     try {
       return { type: 'result', id: wire.data.id, result: await host.request(wire.data.method, wire.data.params) };
@@ -284,7 +282,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 }
 
 /**
- * The warning to print when `bindHost` is not a loopback address, or null when it is.
+ * The warning to print (after a "WARNING: " prefix) when `bindHost` is not a loopback address,
+ * or null when it is.
  * Binding 0.0.0.0 (or a LAN address) is an explicit opt-in: the token is then the only lock, and
  * plain HTTP carries it unencrypted.
  */
@@ -292,7 +291,7 @@ export function exposureWarning(bindHost: string, port: number = DEFAULT_PORT): 
   if (isLoopback(bindHost)) return null;
   const reach = isWildcard(bindHost) ? 'every network interface of this machine' : bindHost;
   return [
-    `Warning: the workbench is listening on ${reach} (port ${port}), not only on this machine.`,
+    `the workbench is listening on ${reach} (port ${port}), not only on this machine.`,
     'Anyone who can reach that port can try to use it: the token is the only protection, and plain HTTP',
     'sends the token and your data unencrypted. Use this only on a network you trust. Safer: keep the',
     `default 127.0.0.1 and open an SSH tunnel from your computer: ssh -N -L ${port}:127.0.0.1:${port} <user>@<this machine>`,
@@ -304,6 +303,12 @@ const UNATTRIBUTED = -1;
 
 function errorResult(id: number, error: ApiError): WireMessage {
   return { type: 'result', id, result: { ok: false, error } satisfies Result<never> };
+}
+
+/** JSON cannot carry `params: undefined`: an absent `params` means that, which the host reads as {}. */
+function withParams(payload: unknown): unknown {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload) || 'params' in payload) return payload;
+  return { ...payload, params: undefined };
 }
 
 function idOf(payload: unknown): number {

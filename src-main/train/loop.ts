@@ -74,7 +74,7 @@ function crossEntropy(output: tf.Tensor, labels: tf.Tensor, classes: number, pro
   const oneHot = tf.oneHot(labels as tf.Tensor1D, classes);
   if (probabilities) {
     const clipped = tf.clipByValue(output, 1e-7, 1);
-    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.log(clipped)), -1)));
+    return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.log(clipped)), -1))) as tf.Scalar;
   }
   return tf.losses.softmaxCrossEntropy(oneHot, output) as tf.Scalar;
 }

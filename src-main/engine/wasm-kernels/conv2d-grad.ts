@@ -2,9 +2,9 @@
  * Gradients of Conv2D for the wasm backend, built on its XNNPACK forward convolution.
  *
  * Filter gradient: dW[kh,kw,ci,co] = Σ_{n,oh,ow} x[n, oh·s+kh−pad, ow·s+kw−pad, ci] · dy[n,oh,ow,co].
- * Read with ci as the batch and n as the contracted channel, that is a forward convolution of the
- * batch-transposed input x[ci,h,w,n] with the "filter" dy[oh,ow,n,co], dilated by the forward stride;
- * its output [ci,kh,kw,co] is transposed back to HWIO.
+ * Read with n as the contracted channel, that is a forward convolution of the batch-transposed input
+ * x[h,w,ci,n] with the "filter" dy[oh,ow,n,co], dilated by the forward stride (see the kernel for
+ * how ci rides along the width axis).
  *
  * Input gradient: dx is dy correlated with the flipped filter, channels swapped. With a stride s > 1,
  * dy would need s−1 zeros inserted between its pixels; instead each of the s×s output phases (rows
@@ -49,20 +49,26 @@ export function conv2DBackpropFilter(args: {
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as Shape4, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
 
-  const xByChannel = transpose(backend, x, [3, 1, 2, 0]); // Ci×H×W×N
+  const { batchSize, inHeight, inWidth, inChannels, outChannels } = info;
+  // x as one image of H × (W·Ci) pixels whose N channels are the batch: pixel (h, w·Ci + ci) holds
+  // x[:, h, w, ci]. A 2-D transpose gives this layout; flattening W with Ci makes the output
+  // pixels (kh, kw·Ci + ci), so the result comes out in HWIO order with no transpose back.
+  const xFlat = { dataId: x.dataId, dtype: x.dtype, shape: [batchSize, inHeight * inWidth * inChannels] };
+  const xByPixel = transpose(backend, xFlat, [1, 0]);
+  xByPixel.shape = [1, inHeight, inWidth * inChannels, batchSize];
   const dyAsFilter = transpose(backend, dy, [1, 2, 0, 3]); // OH×OW×N×Co
   // The padded input must hold exactly the window the forward pass read: output size = kernel size.
   const neededHeight = info.filterHeight + (info.outHeight - 1) * info.strideHeight;
   const neededWidth = info.filterWidth + (info.outWidth - 1) * info.strideWidth;
-  const gradByChannel = conv2dPadded(backend, xByChannel, dyAsFilter, [1, 1], [info.strideHeight, info.strideWidth], {
-    top: info.padInfo.top,
-    left: info.padInfo.left,
-    bottom: neededHeight - info.inHeight - info.padInfo.top,
-    right: neededWidth - info.inWidth - info.padInfo.left,
-  }); // Ci×KH×KW×Co
-  const grad = transpose(backend, gradByChannel, [1, 2, 0, 3]);
-  free(backend, xByChannel, dyAsFilter, gradByChannel);
-  return grad;
+  const grad = conv2dPadded(
+    backend, xByPixel, dyAsFilter, [1, 1], [info.strideHeight, info.strideWidth * inChannels], {
+      top: info.padInfo.top,
+      bottom: neededHeight - inHeight - info.padInfo.top,
+      left: info.padInfo.left * inChannels,
+      right: (neededWidth - inWidth - info.padInfo.left) * inChannels,
+    }); // 1×KH×(KW·Ci)×Co
+  free(backend, xByPixel, dyAsFilter);
+  return { dataId: grad.dataId, dtype: grad.dtype, shape: [info.filterHeight, info.filterWidth, inChannels, outChannels] };
 }
 
 /** Taps of a filter axis of size `size` that reach output phase `phase` under stride `stride`. */

@@ -35,8 +35,9 @@ function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 120_0
   });
 }
 
+type StatusEvent = Extract<EventMessage, { event: 'run.status' }>;
 const ended = (events: EventMessage[], runId: string) =>
-  events.find((e) => e.event === 'run.status' && e.data.runId === runId && ['completed', 'stopped', 'failed'].includes(e.data.status));
+  events.find((e): e is StatusEvent => e.event === 'run.status' && e.data.runId === runId && ['completed', 'stopped', 'failed'].includes(e.data.status));
 
 const quickRun = { model: 'resnet20', epochs: 1, batchSize: 8, learningRate: 0.01, optimizer: 'sgd' as const };
 

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  addSecurityHeaders,
   APP_ENTRY_URL,
-  CONTENT_SECURITY_POLICY,
   contentTypeFor,
   externalUrlToOpen,
   isAllowedNavigation,
@@ -116,13 +116,23 @@ describe('resolveAppAsset', () => {
   });
 });
 
-describe('CONTENT_SECURITY_POLICY', () => {
+describe('addSecurityHeaders', () => {
+  let headers: Record<string, string | string[]> = {};
+  addSecurityHeaders({ 'Content-Type': ['text/html'] }, (response) => {
+    headers = response.responseHeaders;
+  });
+  const policy = String(headers['Content-Security-Policy']);
   const directives = new Map(
-    CONTENT_SECURITY_POLICY.split(';').map((part) => {
+    policy.split(';').map((part) => {
       const [name, ...values] = part.trim().split(/\s+/);
       return [name, values] as const;
     }),
   );
+
+  it('keeps the response headers and adds nosniff', () => {
+    expect(headers['Content-Type']).toEqual(['text/html']);
+    expect(headers['X-Content-Type-Options']).toEqual(['nosniff']);
+  });
 
   it('denies by default and allows scripts from the app only', () => {
     expect(directives.get('default-src')).toEqual(["'none'"]);
@@ -133,6 +143,6 @@ describe('CONTENT_SECURITY_POLICY', () => {
   });
 
   it('has no unsafe source and no remote host', () => {
-    expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-|\*|https?:/);
+    expect(policy).not.toMatch(/unsafe-|\*|https?:/);
   });
 });

@@ -292,7 +292,7 @@ describe('binding beyond this machine', () => {
 
   it.each(['0.0.0.0', '::', '192.168.1.20'])('warns for %s, naming the risk and the safer SSH tunnel', (bindHost) => {
     const warning = exposureWarning(bindHost, 7860) ?? '';
-    expect(warning).toMatch(/^Warning: /);
+    expect(warning).toMatch(/^the workbench is listening on /);
     expect(warning).toContain('port 7860');
     expect(warning).toContain('token is the only protection');
     expect(warning).toContain('unencrypted');

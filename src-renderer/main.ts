@@ -1,0 +1,13 @@
+import { createPinia } from 'pinia';
+import { createApp } from 'vue';
+import { openConnection } from './api';
+import App from './App.vue';
+import './components/charts/chart-setup';
+import { createAppI18n } from './i18n';
+import { useConnectionStore } from './stores/connection';
+import './styles/main.css';
+
+const pinia = createPinia();
+const app = createApp(App).use(pinia).use(createAppI18n());
+useConnectionStore(pinia).attach(openConnection());
+app.mount('#app');

@@ -1,0 +1,74 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildMain, distMain } from '../helpers/build';
+
+function cvb(args: string[], home: string) {
+  const result = spawnSync(process.execPath, [join(distMain, 'cli.js'), ...args, '--home', home], { encoding: 'utf8', timeout: 180_000 });
+  const lines = result.stdout.trim().split('\n').filter(Boolean);
+  return { code: result.status, lines, json: lines.map((line) => JSON.parse(line)), stderr: result.stderr };
+}
+
+beforeAll(() => buildMain());
+
+describe('cvb train / runs', () => {
+  it('trains with --max-steps and the run is listed and shown', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const train = cvb(['train', '--model', 'resnet20', '--max-steps', '6', '--batch-size', '16', '--json'], home);
+    expect(train.code).toBe(0);
+    expect(train.json[0]).toMatchObject({ event: 'start', model: 'resnet20', dataset: 'fashion-mnist-subset' });
+    expect(train.json.filter((line) => line.event === 'step')).toHaveLength(6);
+    const end = train.json[train.json.length - 1];
+    expect(end).toMatchObject({ event: 'end', status: 'completed', steps: 6 });
+    expect(end.final.valAccuracy).toBeGreaterThanOrEqual(0);
+
+    const list = cvb(['runs', 'list', '--json'], home);
+    expect(list.code).toBe(0);
+    expect(list.json[0]).toHaveLength(1);
+    expect(list.json[0][0]).toMatchObject({ id: end.runId, model: 'resnet20', status: 'completed' });
+    expect(list.json[0][0].final.trainLoss).toBeGreaterThan(0);
+
+    const show = cvb(['runs', 'show', end.runId, '--json'], home);
+    expect(show.json[0]).toMatchObject({ id: end.runId, config: { model: 'resnet20', batchSize: 16, maxSteps: 6 } });
+    expect(show.json[0].metrics.length).toBe(7);
+  });
+
+  it.each([
+    [['--model', 'resnet20', '--batch-size', '0'], 'batch-size', /--batch-size: too small/],
+    [['--model', 'resnet20', '--lr', 'abc'], 'lr', /received "abc"/],
+    [['--model', 'resnet20', '--lr', '-1'], 'lr', /greater than 0/],
+    [['--model', 'resnet20', '--epochs', '100000'], 'epochs', /at most 1000|<=1000/],
+    [['--model', 'resnet9000'], 'model', /unknown model "resnet9000"/],
+    [['--model', 'resnet20', '--data', 'nope'], 'data', /unknown dataset "nope"/],
+    [['--model', 'resnet20', '--optimizer', 'lbfgs'], 'optimizer', /received "lbfgs"/],
+    [['--model', 'resnet20', '--colour', 'red'], 'colour', /colour/],
+    [[], 'model', /--model/],
+  ])('train %j exits 2 naming %s and creates nothing', (args, field, message) => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const result = cvb(['train', ...args, '--json'], home);
+    expect(result.code).toBe(2);
+    expect(result.json[0].error.field).toBe(field);
+    expect(result.json[0].error.code).toBe('invalid_request');
+    expect(result.json[0].error.message).toMatch(message);
+    expect(!existsSync(join(home, 'runs')) || readdirSync(join(home, 'runs')).length === 0).toBe(true);
+  });
+
+  it('refuses unknown commands and bad run ids with exit 2', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    expect(cvb(['frobnicate', '--json'], home)).toMatchObject({ code: 2, json: [{ error: { field: 'command' } }] });
+    expect(cvb(['runs', 'show', '../../etc', '--json'], home)).toMatchObject({ code: 2, json: [{ error: { field: 'id' } }] });
+    expect(cvb(['runs', 'show', 'missing-run', '--json'], home)).toMatchObject({ code: 2, json: [{ error: { code: 'not_found' } }] });
+  });
+
+  it('lists models with their parameter counts', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const models = cvb(['models', '--json'], home);
+    expect(models.code).toBe(0);
+    const resnet20 = models.json[0].find((m: { name: string }) => m.name === 'resnet20');
+    expect(resnet20).toMatchObject({ family: expect.any(String), input: [32, 32, 3], classes: 10 });
+    // The ResNet paper's 0.27M: trainable weights, batch-norm scale and shift included, running statistics not.
+    expect(resnet20.params).toBe(269_722);
+  });
+});
