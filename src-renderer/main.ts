@@ -1,3 +1,5 @@
+// First: zod reads its config when the contract's schemas are built at import time.
+import './lib/zod-config';
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import { openConnection } from './api';

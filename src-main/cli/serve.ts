@@ -20,7 +20,7 @@ export async function serveCommand(context: CommandContext): Promise<number> {
   if (!existsSync(join(rendererDir, 'index.html'))) {
     throw invalid(undefined, `the renderer is not built (${rendererDir}/index.html is missing); run \`npm run build\` first`);
   }
-  const warning = exposureWarning(bindHost);
+  const warning = exposureWarning(bindHost, port);
   if (warning) process.stderr.write(`WARNING: ${warning}\n`);
   const workbench = await context.open('serve');
   const server = await startServer({ host: workbench, rendererDir, bindHost, port });

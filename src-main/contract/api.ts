@@ -124,7 +124,7 @@ export function parseRequest(
 }
 
 /** The messages a socket-like transport carries (WebSocket; the IPC transport uses invoke/send). */
-export const WireRequestSchema = z.object({ id: z.number().int().nonnegative(), method: z.string(), params: z.unknown() });
+export const WireRequestSchema = z.object({ id: z.number().int().nonnegative(), method: z.string(), params: z.unknown().optional() });
 export type WireRequest = z.infer<typeof WireRequestSchema>;
 export type WireMessage =
   | { type: 'result'; id: number; result: Result<unknown> }
@@ -135,6 +135,9 @@ export interface ContractClient {
   call<M extends MethodName>(method: M, params: RequestOf<M>): Promise<Result<ResponseOf<M>>>;
   on(listener: (message: EventMessage) => void): () => void;
 }
+
+/** Where the renderer opens the WebSocket of `cvb serve`. */
+export const WS_PATH = '/api/ws';
 
 /** The name of the IPC channels in Electron: one prefix for the whole contract. */
 export const IPC_CHANNEL = { call: 'cvb:call', event: 'cvb:event' } as const;

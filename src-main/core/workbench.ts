@@ -4,7 +4,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   parseRequest,
   type ApiError,
@@ -12,16 +11,15 @@ import {
   type EventMessage,
   type MethodName,
   type MetricEvent,
-  type ParsedRequestOf,
-  type ResponseOf,
   type Result,
   type RunStatus,
   type SystemInfo,
 } from '../contract';
-import { listDatasets, type DatasetLocations } from '../data/datasets';
 import type { HostToWorker, WorkerToHost } from '../train/protocol';
 import { InvalidRunIdError, isProcessAlive, RunNotFoundError, RunStore, toSummary } from '../store/runs';
 import { getModelMeta, listModels, modelParamCount } from '../zoo';
+import { createDatasetService } from './datasets';
+import type { Handlers } from './handlers';
 import type { ContractHost } from './host';
 
 export interface WorkbenchOptions {
@@ -72,7 +70,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   const store = new RunStore(options.home);
   mkdirSync(store.runsDir, { recursive: true });
   store.markInterrupted(isProcessAlive);
-  const datasets: DatasetLocations = { roots: [join(options.home, 'datasets'), join(options.resourcesDir, 'datasets')] };
+  const datasets = createDatasetService(options.home, options.resourcesDir);
   const listeners = new Set<(message: EventMessage) => void>();
   const active = new Map<string, ActiveRun>();
   const progressIntervalMs = options.progressIntervalMs ?? 100;
@@ -186,7 +184,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     child.on('error', (error) => {
       run.stderrTail += `\n${error.message}`;
     });
-    const start: HostToWorker = { type: 'start', home: options.home, runId, datasetRoots: datasets.roots };
+    const start: HostToWorker = { type: 'start', home: options.home, runId, datasetRoots: datasets.locations.roots };
     child.send(start);
   }
 
@@ -202,8 +200,8 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     }
   }
 
-  type Handler<M extends MethodName> = (params: ParsedRequestOf<M>) => Promise<ResponseOf<M>> | ResponseOf<M>;
-  const handlers: { [M in MethodName]: Handler<M> } = {
+  const handlers: Handlers<MethodName> = {
+    ...datasets.handlers,
     'system.info': () => ({
       version: options.version ?? '0.0.0',
       platform: `${process.platform}-${process.arch}`,
@@ -220,13 +218,12 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
         params: modelParamCount(meta.name),
         description: meta.description,
       })),
-    'datasets.list': () => listDatasets(datasets),
     'runs.start': async (config) => {
       if (!getModelMeta(config.model)) {
         const known = listModels().map((m) => m.name).join(', ');
         throw new WorkbenchError({ code: 'invalid_request', field: 'model', message: `model: unknown model "${config.model}"; known models: ${known}` });
       }
-      const known = await listDatasets(datasets);
+      const known = await datasets.list();
       if (!known.some((d) => d.id === config.dataset)) {
         throw new WorkbenchError({
           code: 'invalid_request',

@@ -52,22 +52,16 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-/** Times a kernel function called directly on the backend (no engine, no tape); output freed each time. */
-function timeKernel(kernelFunc: tf.KernelFunc, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap, repetitions: number): number {
+/** One call of a kernel function directly on the backend (no engine, no tape); returns milliseconds. */
+function timeOnce(kernelFunc: tf.KernelFunc, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): number {
   const backend = tf.backend();
-  const runOnce = (): number => {
-    const start = performance.now();
-    const out = kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
-    // Reading one value waits for backends that run asynchronously.
-    backend.readSync(out.dataId);
-    const elapsed = performance.now() - start;
-    backend.disposeData(out.dataId);
-    return elapsed;
-  };
-  runOnce();
-  const times: number[] = [];
-  for (let i = 0; i < repetitions; i++) times.push(runOnce());
-  return median(times);
+  const start = performance.now();
+  const out = kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
+  // Reading the result waits for backends that run asynchronously.
+  backend.readSync(out.dataId);
+  const elapsed = performance.now() - start;
+  backend.disposeData(out.dataId);
+  return elapsed;
 }
 
 async function availableBackends(requested: BackendName[] | undefined): Promise<BackendName[]> {
@@ -122,21 +116,22 @@ function benchShape(backendName: BackendName, shape: ConvShape, stride: number, 
     if (config == null) throw new Error(`backend '${backendName}' has no '${name}' kernel`);
     return config.kernelFunc;
   };
+  // Cases run round-robin, one repetition of each in turn, so load from other processes hits all alike.
   const cases: { op: KernelBenchOp; implementation: 'project' | 'stock'; run: () => number }[] = [
     {
       op: 'forward',
       implementation: 'stock',
-      run: () => timeKernel(kernelOf('Conv2D'), { x, filter }, { ...common, dilations: [1, 1] } as unknown as tf.NamedAttrMap, repetitions),
+      run: () => timeOnce(kernelOf('Conv2D'), { x, filter }, { ...common, dilations: [1, 1] } as unknown as tf.NamedAttrMap),
     },
     {
       op: 'filterGradient',
       implementation: backendName === 'wasm' ? 'project' : 'stock',
-      run: () => timeKernel(kernelOf('Conv2DBackpropFilter'), { x, dy }, { ...common, filterShape: filter.shape } as unknown as tf.NamedAttrMap, repetitions),
+      run: () => timeOnce(kernelOf('Conv2DBackpropFilter'), { x, dy }, { ...common, filterShape: filter.shape } as unknown as tf.NamedAttrMap),
     },
     {
       op: 'inputGradient',
       implementation: backendName === 'wasm' ? 'project' : 'stock',
-      run: () => timeKernel(kernelOf('Conv2DBackpropInput'), { dy, filter }, { ...common, inputShape: x.shape } as unknown as tf.NamedAttrMap, repetitions),
+      run: () => timeOnce(kernelOf('Conv2DBackpropInput'), { dy, filter }, { ...common, inputShape: x.shape } as unknown as tf.NamedAttrMap),
     },
   ];
   const stockInput = stockWasmConv2DBackpropInput();
@@ -144,12 +139,19 @@ function benchShape(backendName: BackendName, shape: ConvShape, stride: number, 
     cases.push({
       op: 'inputGradient',
       implementation: 'stock',
-      run: () => timeKernel(stockInput, { dy, filter }, { ...common, inputShape: x.shape } as unknown as tf.NamedAttrMap, repetitions),
+      run: () => timeOnce(stockInput, { dy, filter }, { ...common, inputShape: x.shape } as unknown as tf.NamedAttrMap),
     });
   }
   try {
-    return cases.map(({ op, implementation, run }) => {
-      const milliseconds = run();
+    const times = cases.map((testCase) => {
+      testCase.run();
+      return [] as number[];
+    });
+    for (let repetition = 0; repetition < repetitions; repetition++) {
+      cases.forEach((testCase, index) => times[index].push(testCase.run()));
+    }
+    return cases.map(({ op, implementation }, index) => {
+      const milliseconds = median(times[index]);
       return {
         backend: backendName,
         implementation,

@@ -26,11 +26,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { WireRequestSchema, errorFromZod, type ApiError, type Result, type WireMessage } from '../contract';
+import { WireRequestSchema, WS_PATH, errorFromZod, type ApiError, type Result, type WireMessage } from '../contract';
 import type { ContractHost } from '../core/host';
 
-/** Where the renderer opens its WebSocket; must match WS_PATH in src-renderer/api/index.ts. */
-export const WS_PATH = '/api/ws';
+export { WS_PATH };
 /** The port `cvb serve` uses when none is given (startServer itself defaults to any free port). */
 export const DEFAULT_PORT = 7860;
 export const DEFAULT_BIND_HOST = '127.0.0.1';
@@ -227,7 +226,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } catch {
       return errorResult(UNATTRIBUTED, { code: 'invalid_request', message: 'the message is not valid JSON' });
     }
-    const wire = WireRequestSchema.safeParse(withParams(payload));
+    const wire = WireRequestSchema.safeParse(payload);
     if (!wire.success) return errorResult(idOf(payload), errorFromZod(wire.error, payload));
     try {
       return { type: 'result', id: wire.data.id, result: await host.request(wire.data.method, wire.data.params) };
@@ -303,12 +302,6 @@ const UNATTRIBUTED = -1;
 
 function errorResult(id: number, error: ApiError): WireMessage {
   return { type: 'result', id, result: { ok: false, error } satisfies Result<never> };
-}
-
-/** JSON cannot carry `params: undefined`: an absent `params` means that, which the host reads as {}. */
-function withParams(payload: unknown): unknown {
-  if (payload === null || typeof payload !== 'object' || Array.isArray(payload) || 'params' in payload) return payload;
-  return { ...payload, params: undefined };
 }
 
 function idOf(payload: unknown): number {

@@ -20,10 +20,9 @@ export function shortcutList(): ShortcutEntry[] {
   const mod = isMac() ? '⌘' : 'Ctrl';
   return [
     { keys: [mod, 'Enter'], labelKey: 'shortcuts.start' },
-    { keys: ['Esc'], labelKey: 'shortcuts.stop' },
+    { keys: ['Esc'], labelKey: 'shortcuts.escape' },
     { keys: ['1'], labelKey: 'shortcuts.train' },
     { keys: ['2'], labelKey: 'shortcuts.runs' },
-    { keys: ['Esc'], labelKey: 'shortcuts.closeDetail' },
     { keys: ['?'], labelKey: 'shortcuts.help' },
   ];
 }

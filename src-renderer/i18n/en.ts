@@ -32,11 +32,10 @@ const en = {
     title: 'Keyboard shortcuts',
     start: 'Start training',
     stop: 'Stop the run',
+    escape: 'Stop the run (Train), close a run (Runs)',
     train: 'Go to Train',
     runs: 'Go to Runs',
-    closeDetail: 'Close a run’s detail',
     help: 'Show or hide this list',
-    escapeNote: 'Escape stops on the Train screen and closes on the Runs screen.',
   },
   train: {
     title: 'Train',

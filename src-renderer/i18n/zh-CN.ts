@@ -34,11 +34,10 @@ const zhCN: Messages = {
     title: '键盘快捷键',
     start: '开始训练',
     stop: '停止运行',
+    escape: '停止运行（训练页），关闭运行详情（运行记录页）',
     train: '前往“训练”',
     runs: '前往“运行记录”',
-    closeDetail: '关闭运行详情',
     help: '显示或隐藏此列表',
-    escapeNote: 'Esc 在“训练”页停止运行，在“运行记录”页关闭详情。',
   },
   train: {
     title: '训练',

@@ -1,0 +1,39 @@
+/**
+ * Where the Electron e2e suite finds Electron, and why it cannot run when it cannot. Shared by the
+ * global setup (which prints the reason once) and the spec (which skips with it).
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BUILD_OUTPUTS = ['dist/main/electron-main.cjs', 'dist/main/preload.cjs', 'dist/main/train-worker.js', 'dist/renderer/index.html'];
+
+/** Set by the global setup for the test workers. */
+export const SKIP_REASON_VARIABLE = 'CVB_ELECTRON_E2E_SKIP';
+
+export type ElectronProbe = { executablePath: string; skipReason: null } | { executablePath: null; skipReason: string };
+
+/** The Electron binary from node_modules/electron (its index.js throws when the binary is absent). */
+export function probeElectron(): ElectronProbe {
+  const require = createRequire(path.join(ROOT, 'package.json'));
+  let executablePath: unknown;
+  try {
+    executablePath = require('electron');
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return { executablePath: null, skipReason: `Electron's binary is not installed (${message}); \`node scripts/start.mjs --fetch-electron-only\` downloads it` };
+  }
+  if (typeof executablePath !== 'string' || !fs.existsSync(executablePath)) {
+    return { executablePath: null, skipReason: `Electron's binary is missing at ${String(executablePath)}` };
+  }
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    return { executablePath: null, skipReason: 'no display (DISPLAY is unset); run under xvfb-run' };
+  }
+  return { executablePath, skipReason: null };
+}
+
+export function missingBuildOutputs(): string[] {
+  return BUILD_OUTPUTS.filter((file) => !fs.existsSync(path.join(ROOT, file)));
+}
