@@ -41,13 +41,15 @@ const REVIEWED = [
     sample: 'if (external !== null) void shell.openExternal(external);',
     why: 'the tool flags openExternal with any non-literal URL. This one receives only what externalUrlToOpen returns: https URLs without credentials (src-main/electron/policy.ts, test/unit/electron/policy.test.ts).',
   },
-  {
+  // The response-header CSP (policy.ts) and the renderer's own <meta> CSP (index.html); the
+  // window enforces both. Each waiver holds only while 'self' in script-src is the evaluator's one
+  // doubt about that policy (checked below): any other weakness fails the scan.
+  ...['src-main/electron/policy.ts', 'dist/renderer/index.html'].map((file) => ({
     id: 'CSP_GLOBAL_CHECK',
-    file: 'src-main/electron/policy.ts',
-    // The waiver holds only while 'self' in script-src is the evaluator's one doubt (checked below).
+    file,
     cspDoubtsAllowed: ["script-src 'self'"],
-    why: "the CSP evaluator warns that script-src 'self' \"can be problematic if you host JSONP, Angular or user uploaded files\". The app's origin (app://workbench) serves nothing but the renderer build, read-only from the package: no JSONP, no Angular, no user files (protocol.ts, resolveAppAsset).",
-  },
+    why: "the CSP evaluator warns that script-src 'self' \"can be problematic if you host JSONP, Angular or user uploaded files\". In the app, 'self' is app://workbench, which serves nothing but the renderer build, read-only from the package: no JSONP, no Angular, no user files (protocol.ts, resolveAppAsset).",
+  })),
 ];
 
 /** The evaluator's HIGH/MEDIUM findings and doubts about a policy, as "directive value". */

@@ -132,7 +132,12 @@ function findOrFetchElectron() {
 /** Runs `command`, relays Ctrl+C and termination to it, and exits with its code. */
 function handOver(command, args, options = {}) {
   const child = spawn(command, args, { cwd: root, stdio: 'inherit', ...options });
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  // Ctrl+C in a terminal already reaches the child (same process group); relaying it would
+  // deliver it twice, which `cvb serve` takes as "stop now".
+  process.on('SIGINT', () => {
+    if (!process.stdin.isTTY) child.kill('SIGINT');
+  });
+  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
   child.on('error', (error) => {
     console.error(`[start] could not run ${command}: ${error.message}`);
     process.exit(1);

@@ -47,5 +47,8 @@ export const useNavigationStore = defineStore('navigation', () => {
     runId.value = screen.value === 'runs' && id && RUN_ID_PATTERN.test(id) ? id : null;
   }
 
+  // Start where the address points, so a reload does not flash the default screen first.
+  if (typeof window !== 'undefined') readHash();
+
   return { screen, runId, go, openRun, closeRun, readHash };
 });

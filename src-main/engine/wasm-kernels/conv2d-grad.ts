@@ -178,23 +178,41 @@ export function conv2DBackpropInput(args: {
   const target = f32(backend, dx);
   for (const { rows, cols, grad } of parts) {
     const source = grad == null ? null : f32(backend, grad);
-    let read = 0;
-    for (let n = 0; n < batchSize; n++) {
-      for (let u = 0; u < rows.count; u++) {
-        const ih = (rows.first + u) * strideHeight + rows.phase - info.padInfo.top;
-        const rowBase = (n * inHeight + ih) * inWidth;
-        for (let v = 0; v < cols.count; v++) {
-          const iw = (cols.first + v) * strideWidth + cols.phase - info.padInfo.left;
-          let write = (rowBase + iw) * inChannels;
-          if (source == null) {
-            target.fill(0, write, write + inChannels);
-          } else {
-            for (let c = 0; c < inChannels; c++) target[write++] = source[read++];
-          }
+    scatterPhase(target, source, rows, cols, batchSize, inHeight, inWidth, inChannels, strideHeight, strideWidth, info.padInfo);
+  }
+  free(backend, ...parts.flatMap((part) => (part.grad == null ? [] : [part.grad])));
+  return dx;
+}
+
+/** Writes one phase's gradient (or zeros, for a phase no filter tap reaches) into its rows and columns of dx. */
+function scatterPhase(
+  target: Float32Array,
+  source: Float32Array | null,
+  rows: AxisPhase,
+  cols: AxisPhase,
+  batchSize: number,
+  inHeight: number,
+  inWidth: number,
+  inChannels: number,
+  strideHeight: number,
+  strideWidth: number,
+  pad: { top: number; left: number },
+): void {
+  const firstColumn = cols.first * strideWidth + cols.phase - pad.left;
+  const columnStep = strideWidth * inChannels;
+  let read = 0;
+  for (let n = 0; n < batchSize; n++) {
+    for (let u = 0; u < rows.count; u++) {
+      const ih = (rows.first + u) * strideHeight + rows.phase - pad.top;
+      let write = ((n * inHeight + ih) * inWidth + firstColumn) * inChannels;
+      for (let v = 0; v < cols.count; v++, write += columnStep) {
+        if (source == null) {
+          target.fill(0, write, write + inChannels);
+        } else {
+          for (let c = 0; c < inChannels; c++) target[write + c] = source[read + c];
+          read += inChannels;
         }
       }
     }
   }
-  free(backend, ...parts.flatMap((part) => (part.grad == null ? [] : [part.grad])));
-  return dx;
 }

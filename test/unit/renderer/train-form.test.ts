@@ -39,7 +39,7 @@ describe('Train form', () => {
     expect(wrapper.get('[data-testid="error-epochs"]').text()).toBe('Must be at least 1');
     expect(wrapper.get('[data-testid="error-batchSize"]').text()).toBe('Must be a whole number');
     expect(wrapper.get('[data-testid="error-learningRate"]').text()).toBe('Required');
-    expect(wrapper.get('[data-testid="error-maxSteps"]').text()).toBe('Must be at most 10000000');
+    expect(wrapper.get('[data-testid="error-maxSteps"]').text()).toBe('Must be at most 10,000,000');
     expect(wrapper.get('[data-testid="error-model"]').text()).toBe('');
     expect(wrapper.get('[data-testid="field-epochs"]').attributes('aria-invalid')).toBe('true');
     expect(start.attributes('disabled')).toBeDefined();

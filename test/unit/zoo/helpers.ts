@@ -16,7 +16,8 @@ export function smallOptions(name: string): Partial<BuildOptions> {
   const switches = meta.switches ?? {};
   const options: Partial<BuildOptions> = { classes: 5, dropout: 0 };
   if ('smallInput' in switches) {
-    Object.assign(options, { input: [32, 32, 3], smallInput: true, widthMultiplier: 0.125 });
+    // The cpu backend's convolution gradients are plain loops: keep the ImageNet families tiny.
+    Object.assign(options, { input: [16, 16, 3], smallInput: true, widthMultiplier: 1 / 16 });
   } else {
     // Small-image variants: Fashion-MNIST's shape.
     Object.assign(options, { input: [28, 28, 1], widthMultiplier: 0.25 });
@@ -34,14 +35,14 @@ export function lossOf(model: tfl.LayersModel, x: tf.Tensor, labels: tf.Tensor):
 }
 
 /** A fixed batch: seeded normal images and one-hot labels 0, 1, 2, ... */
-export function fixedBatch(input: [number, number, number], classes: number, batch = 4): { x: tf.Tensor4D; labels: tf.Tensor2D } {
+export function fixedBatch(input: [number, number, number], classes: number, batch = 2): { x: tf.Tensor4D; labels: tf.Tensor2D } {
   const x = tf.randomNormal([batch, ...input], 0, 1, 'float32', 42) as tf.Tensor4D;
   const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % classes), 'int32'), classes) as tf.Tensor2D;
   return { x, labels };
 }
 
 /** Loss before and after one SGD step on the batch, and whether any gradient was not finite. */
-export function trainOneStep(model: tfl.LayersModel, x: tf.Tensor, labels: tf.Tensor, learningRate = 0.01): { before: number; after: number; finiteGrads: boolean } {
+export function trainOneStep(model: tfl.LayersModel, x: tf.Tensor, labels: tf.Tensor, learningRate = 1e-3): { before: number; after: number; finiteGrads: boolean } {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { value, grads } = tf.variableGrads(() => lossOf(model, x, labels), variables);
   const before = value.dataSync()[0];

@@ -1,0 +1,3 @@
+import { describeModels } from './model-suite';
+
+describeModels((meta) => !['ResNet', 'ResNeXt', 'SENet'].includes(meta.family));
