@@ -15,12 +15,12 @@ const config: Configuration = {
   files: ['dist/main/**', 'dist/renderer/**', 'package.json', '!**/*.map'],
   extraResources: [{ from: 'resources', to: 'resources', filter: ['**/*'] }],
   asar: true,
-  // Native addons and the wasm binaries are read by the OS loader or by path, not through asar.
+  // Native addons, their shared libraries and the wasm binaries are read by the OS loader or by
+  // path, not through asar. sharp's JavaScript stays packed; its binaries live in @img/*.
   asarUnpack: [
     '**/*.node',
     'node_modules/@tensorflow/tfjs-node*/**',
     'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
-    'node_modules/sharp/**',
     'node_modules/@img/**',
   ],
   // Rebuilding native modules against Electron's headers is not needed: the training worker that

@@ -12,5 +12,5 @@ export default defineConfig({
   expect: { timeout: 30_000 },
   workers: 1,
   retries: 0,
-  reporter: [['list'], ['json', { outputFile: 'test-results/e2e-electron.json' }]],
+  reporter: [['list'], ['json', { outputFile: 'test-results/electron-e2e.json' }]],
 });

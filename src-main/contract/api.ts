@@ -8,6 +8,7 @@ import {
   DatasetInfoSchema,
   MetricEventSchema,
   ModelInfoSchema,
+  RecipeSchema,
   RunDetailSchema,
   RunIdSchema,
   RunStatusSchema,
@@ -46,6 +47,10 @@ export const methods = {
   'runs.stop': { request: byId, response: RunSummarySchema },
   'runs.list': { request: empty, response: z.array(RunSummarySchema) },
   'runs.get': { request: byId, response: RunDetailSchema },
+  /** Continues a stopped or interrupted run from its last checkpoint, on the same curve. */
+  'runs.resume': { request: byId, response: RunSummarySchema },
+  /** The paper recipes and their laptop-scale versions. */
+  'recipes.list': { request: empty, response: z.array(RecipeSchema) },
 } as const;
 
 export type Methods = typeof methods;

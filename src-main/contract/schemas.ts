@@ -29,6 +29,58 @@ export type OptimizerName = z.infer<typeof OptimizerNameSchema>;
 export const BackendNameSchema = z.enum(['tensorflow', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendNameSchema>;
 
+/**
+ * Learning-rate schedules. Epoch-based ones (step, multistep) change the rate at epoch boundaries as
+ * PyTorch's StepLR/MultiStepLR do; cosine and one-cycle change it every step. `warmupEpochs` (a
+ * separate field) ramps the rate linearly from near zero before any of them except one-cycle,
+ * which has its own warm-up phase.
+ */
+export const ScheduleSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('constant') }),
+  /** Multiply the rate by `gamma` every `stepEpochs` epochs (AlexNet-style /10, GoogLeNet's 4% every 8 epochs). */
+  z.strictObject({
+    type: z.literal('step'),
+    stepEpochs: z.number().int('must be a whole number').min(1).max(LIMITS.maxEpochs),
+    gamma: z.number().gt(0).max(1).default(0.1),
+  }),
+  /** Multiply the rate by `gamma` at each milestone epoch (ResNet: /10 at epochs 82 and 123 of 164). */
+  z.strictObject({
+    type: z.literal('multistep'),
+    milestones: z.array(z.number().int('must be a whole number').min(1).max(LIMITS.maxEpochs)).min(1).max(32),
+    gamma: z.number().gt(0).max(1).default(0.1),
+  }),
+  /** Half a cosine from the base rate down to `minLearningRate` over the run's steps (after warm-up). */
+  z.strictObject({ type: z.literal('cosine'), minLearningRate: z.number().min(0).default(0) }),
+  /**
+   * Smith's one-cycle, as PyTorch's OneCycleLR (cosine both ways): from base/divFactor up to the base
+   * rate over `pctStart` of the steps, then down to base/(divFactor·finalDivFactor).
+   */
+  z.strictObject({
+    type: z.literal('onecycle'),
+    pctStart: z.number().gt(0).lt(1).default(0.3),
+    divFactor: z.number().min(1).default(25),
+    finalDivFactor: z.number().min(1).default(1e4),
+  }),
+]);
+export type Schedule = z.output<typeof ScheduleSchema>;
+export type ScheduleInput = z.input<typeof ScheduleSchema>;
+
+export const MonitoredMetricSchema = z.enum(['valLoss', 'valAccuracy']);
+export type MonitoredMetric = z.infer<typeof MonitoredMetricSchema>;
+
+/** Stops a run when the monitored metric has not improved by `minDelta` for `patience` epochs. */
+export const EarlyStoppingSchema = z.strictObject({
+  patience: z.number().int('must be a whole number').min(1).max(LIMITS.maxEpochs),
+  metric: MonitoredMetricSchema.default('valLoss'),
+  minDelta: z.number().min(0).default(0),
+});
+
+/** The recipe a run started from, and which of its fields the user changed. */
+export const PresetRefSchema = z.strictObject({
+  name: z.string().min(1).max(100),
+  changed: z.array(z.string().max(100)).max(100).default([]),
+});
+
 /** What a user chooses on the Train screen or with `cvb train`. */
 export const TrainConfigSchema = z.strictObject({
   model: z.string().trim().min(1, 'choose a model'),
@@ -47,6 +99,35 @@ export const TrainConfigSchema = z.strictObject({
   validationFraction: z.number().min(0).max(0.5).default(0.1),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
   backend: BackendNameSchema.optional(),
+  /** SGD momentum; default 0 for 'sgd', 0.9 for 'momentum', 0 for 'rmsprop' (its momentum term). */
+  momentum: z.number().min(0).lt(1).optional(),
+  /** Nesterov momentum for 'sgd' and 'momentum' (needs a momentum above 0). */
+  nesterov: z.boolean().default(false),
+  /**
+   * Weight decay: L2 added to the gradient for sgd, momentum, adam and rmsprop (PyTorch's
+   * `weight_decay`); decoupled (w ← w − lr·wd·w, Loshchilov & Hutter) for adamw. Default 0, and
+   * 0.01 for adamw (PyTorch's default).
+   */
+  weightDecay: z.number().min(0).max(1).optional(),
+  /** Also decay batch-norm parameters and biases (off by default, as in timm and most recipes). */
+  decayNormAndBias: z.boolean().default(false),
+  /** Epsilon of adam, adamw and rmsprop (Inception v3 used RMSProp with ε = 1). */
+  epsilon: z.number().gt(0).max(10).optional(),
+  schedule: ScheduleSchema.default({ type: 'constant' }),
+  /** Linear warm-up from lr/(steps of warm-up) to lr over this many epochs (fractions allowed). */
+  warmupEpochs: z.number().min(0).max(100).default(0),
+  /** Label smoothing ε: targets become (1 − ε)·one-hot + ε/classes (Inception v3: 0.1). */
+  labelSmoothing: z.number().min(0).lt(1).default(0),
+  /** Weight of each auxiliary head's loss; default the model's own (GoogLeNet 0.3). */
+  auxLossWeight: z.number().min(0).max(10).optional(),
+  /** Clip gradients to this global L2 norm (off when absent). */
+  gradClipNorm: z.number().gt(0).max(1e6).optional(),
+  earlyStopping: EarlyStoppingSchema.optional(),
+  /** The metric the best checkpoint is chosen by; default the early-stopping metric, else valAccuracy. */
+  bestMetric: MonitoredMetricSchema.optional(),
+  preset: PresetRefSchema.optional(),
+  /** Also record each layer's gradient norm every step ('grads' metric events). */
+  perLayerGradNorms: z.boolean().default(false),
 });
 export type TrainConfig = z.output<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
@@ -64,6 +145,10 @@ export const StepMetricSchema = z.object({
   learningRate: z.number(),
   imagesPerSec: z.number(),
   time: z.number(),
+  /** Top-5 accuracy of the batch, when the dataset has more than 5 classes. */
+  top5Accuracy: z.number().optional(),
+  /** Global L2 norm of the gradient before clipping. */
+  gradNorm: z.number().optional(),
 });
 export const EpochMetricSchema = z.object({
   type: z.literal('epoch'),
@@ -76,10 +161,25 @@ export const EpochMetricSchema = z.object({
   time: z.number(),
   /** Set when a stop or the step limit ended the epoch before all its batches ran. */
   partial: z.boolean().optional(),
+  /** Learning rate of the epoch's last step. */
+  learningRate: z.number().optional(),
+  /** Set on the epoch whose weights became the best checkpoint. */
+  best: z.boolean().optional(),
+  /** Set on the last epoch when early stopping ended the run. */
+  earlyStopped: z.boolean().optional(),
 });
-export const MetricEventSchema = z.discriminatedUnion('type', [StepMetricSchema, EpochMetricSchema]);
+/** Per-layer gradient L2 norms of one step (when `perLayerGradNorms` is on), for the heat strip. */
+export const GradsMetricSchema = z.object({
+  type: z.literal('grads'),
+  step: z.number().int(),
+  epoch: z.number().int(),
+  layers: z.record(z.string(), z.number()),
+  time: z.number(),
+});
+export const MetricEventSchema = z.discriminatedUnion('type', [StepMetricSchema, EpochMetricSchema, GradsMetricSchema]);
 export type StepMetric = z.infer<typeof StepMetricSchema>;
 export type EpochMetric = z.infer<typeof EpochMetricSchema>;
+export type GradsMetric = z.infer<typeof GradsMetricSchema>;
 export type MetricEvent = z.infer<typeof MetricEventSchema>;
 
 export const FinalMetricsSchema = z.object({
@@ -161,3 +261,49 @@ export const DEFAULT_TRAIN_CONFIG = {
   learningRate: 0.001,
   optimizer: 'adam',
 } as const satisfies TrainConfigInput;
+
+/** The training fields a recipe sets (everything but the model, the data and the machine). */
+export const RecipeConfigSchema = z.strictObject({
+  epochs: z.number().int().min(1).max(LIMITS.maxEpochs),
+  batchSize: z.number().int().min(1).max(LIMITS.maxBatchSize),
+  learningRate: z.number().gt(0).max(LIMITS.maxLearningRate),
+  optimizer: OptimizerNameSchema,
+  momentum: z.number().min(0).lt(1).optional(),
+  nesterov: z.boolean().optional(),
+  weightDecay: z.number().min(0).max(1).optional(),
+  epsilon: z.number().gt(0).max(10).optional(),
+  schedule: ScheduleSchema,
+  warmupEpochs: z.number().min(0).max(100).optional(),
+  labelSmoothing: z.number().min(0).lt(1).optional(),
+  auxLossWeight: z.number().min(0).max(10).optional(),
+  gradClipNorm: z.number().gt(0).max(1e6).optional(),
+});
+export type RecipeConfig = z.output<typeof RecipeConfigSchema>;
+
+/** A paper's training recipe, or its laptop-scale version, as a one-click preset. */
+export const RecipeSchema = z.object({
+  /** e.g. "resnet-cifar-paper", "resnet-cifar-laptop". */
+  name: z.string(),
+  family: z.string(),
+  scale: z.enum(['paper', 'laptop']),
+  title: z.string(),
+  paper: z.string(),
+  /** Registered model names (or name prefixes ending in "*") the recipe was written for. */
+  models: z.array(z.string()),
+  /** The data the paper trained on, and the input size. */
+  data: z.string(),
+  config: RecipeConfigSchema,
+  /** The augmentation the paper used, in words (applied when the data pipeline offers it). */
+  augmentation: z.array(z.string()),
+  /** Where a value is not in the paper, or where the laptop version departs from it, and why. */
+  notes: z.string(),
+});
+export type Recipe = z.infer<typeof RecipeSchema>;
+
+/** The recipe fields whose value in `config` differs from the recipe's: what a run records as changed. */
+export function changedFromRecipe(recipe: RecipeConfig, config: Partial<Record<keyof RecipeConfig, unknown>>): string[] {
+  return (Object.keys(recipe) as (keyof RecipeConfig)[])
+    .filter((key) => config[key] !== undefined && JSON.stringify(config[key]) !== JSON.stringify(recipe[key]))
+    .concat((Object.keys(config) as (keyof RecipeConfig)[]).filter((key) => !(key in recipe) && key in RecipeConfigSchema.shape && config[key] !== undefined))
+    .sort();
+}

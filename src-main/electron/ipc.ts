@@ -20,7 +20,8 @@ export function bindContractIpc(host: Promise<ContractHost>, window: BrowserWind
 
   const handleCall = async (event: IpcMainInvokeEvent, method: unknown, params: unknown): Promise<Result<unknown>> => {
     const mainFrame = contents.isDestroyed() ? null : contents.mainFrame;
-    const rejection = event.sender === contents ? senderRejection(event.senderFrame, mainFrame) : 'calls are accepted only from the main window';
+    const fromMainWindow = !contents.isDestroyed() && event.sender.id === contents.id;
+    const rejection = fromMainWindow ? senderRejection(event.senderFrame, mainFrame) : 'calls are accepted only from the main window';
     if (rejection !== null) {
       console.warn(`[ipc] refused ${typeof method === 'string' ? method : 'a call'}: ${rejection}`);
       return { ok: false, error: { code: 'invalid_request', message: `refused: ${rejection}` } };

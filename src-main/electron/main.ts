@@ -57,7 +57,7 @@ if (!app.requestSingleInstanceLock()) {
       .catch((error: unknown) => console.error('[main] closing the workbench failed:', error))
       .finally(() => app.quit());
   });
-  app.whenReady().then(start, fail);
+  app.whenReady().then(start).catch(fail);
 }
 
 async function start(): Promise<void> {

@@ -2,7 +2,7 @@
  * Picks the transport at start: the Electron preload bridge (`window.cvb`) when present, otherwise
  * the WebSocket of `cvb serve` on the page's own origin.
  */
-import type { ContractClient } from '../../src-main/contract';
+import { WS_PATH, type ContractClient } from '../../src-main/contract';
 import { createWebSocketClient, type SocketFactory } from './websocket-client';
 
 declare global {
@@ -10,8 +10,6 @@ declare global {
     cvb?: ContractClient;
   }
 }
-
-export const WS_PATH = '/api/ws';
 
 export type TransportKind = 'electron' | 'websocket';
 

@@ -21,9 +21,8 @@ export function probeElectron(): ElectronProbe {
   let executablePath: unknown;
   try {
     executablePath = require('electron');
-  } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    return { executablePath: null, skipReason: `Electron's binary is not installed (${message}); \`node scripts/start.mjs --fetch-electron-only\` downloads it` };
+  } catch {
+    return { executablePath: null, skipReason: "Electron's binary is not installed in node_modules/electron (`node scripts/start.mjs --fetch-electron-only` downloads it)" };
   }
   if (typeof executablePath !== 'string' || !fs.existsSync(executablePath)) {
     return { executablePath: null, skipReason: `Electron's binary is missing at ${String(executablePath)}` };

@@ -9,7 +9,7 @@ export interface RunningServer {
 
 /** Starts `cvb serve` (the built CLI) in `home` on a free port and waits for its URL line. */
 export function startServe(home: string): Promise<RunningServer> {
-  const child = spawn(process.execPath, [join(__dirname, '..', '..', 'dist', 'main', 'cli.js'), 'serve', '--port', '0', '--home', home], {
+  const child = spawn(process.execPath, [join(process.cwd(), 'dist', 'main', 'cli.js'), 'serve', '--port', '0', '--home', home], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -24,6 +24,7 @@ function fakeWindow() {
   const mainFrame = { url: APP_PAGE, processId: 7, routingId: 1, detached: false };
   const sent: unknown[][] = [];
   const contents = {
+    id: 3,
     mainFrame,
     isDestroyed: () => false,
     send: (...args: unknown[]) => sent.push(args),
@@ -69,7 +70,7 @@ describe('bindContractIpc', () => {
     const senders = [
       { sender: contents, senderFrame: { ...mainFrame, routingId: 2 } },
       { sender: contents, senderFrame: null },
-      { sender: {}, senderFrame: mainFrame },
+      { sender: { id: 4 }, senderFrame: mainFrame },
       { sender: contents, senderFrame: { ...mainFrame, url: 'https://example.com/' } },
     ];
     for (const event of senders) {

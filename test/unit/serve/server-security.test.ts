@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -277,11 +276,6 @@ describe('the WebSocket upgrade', () => {
   it('refuses upgrades on other paths', async () => {
     const outcome = await tryWebSocket(`ws://127.0.0.1:${port}/api/other?token=${server.token}`, { Origin: ownOrigin() });
     expect(outcome).toEqual({ opened: false, status: 404 });
-  });
-
-  it('uses the path the renderer connects to', () => {
-    const rendererApi = readFileSync(path.resolve('src-renderer/api/index.ts'), 'utf8');
-    expect(rendererApi).toContain(`WS_PATH = '${WS_PATH}'`);
   });
 });
 

@@ -1,0 +1,131 @@
+/**
+ * Decodes one image file into uint8 RGB pixels at the cache resolution, or says in words why it
+ * cannot. Choices, documented for users:
+ * - EXIF orientation is applied before anything else.
+ * - Transparent pixels are flattened onto the dataset's background (white by default: what image
+ *   viewers and browsers show behind transparency), and padding uses the same colour.
+ * - 16-bit images are scaled to 8 bits (65535 → 255), never clamped; CMYK goes through an ICC
+ *   transform to sRGB; grayscale files are recorded as such so that a dataset of only grayscale
+ *   files becomes one channel.
+ * - GIF: the first frame. BMP: decoded here (sharp's libvips has no BMP loader). SVG and other
+ *   vector or text formats are refused: a dataset holds pixels, and rendering SVG can reach out.
+ */
+import sharp from 'sharp';
+import { BmpError, decodeBmp, isBmp } from './bmp';
+
+export type ResizeMode = 'squash' | 'crop' | 'pad';
+export type Background = 'white' | 'black';
+
+export interface DecodeOptions {
+  height: number;
+  width: number;
+  resize: ResizeMode;
+  background: Background;
+  /** Images with more pixels than this are refused before decoding (decompression bombs). */
+  maxPixels: number;
+}
+
+export interface DecodedImage {
+  /** height × width × 3, uint8 RGB. */
+  pixels: Uint8Array;
+  /** True when the file itself is grayscale (with or without alpha). */
+  gray: boolean;
+  format: string;
+  sourceWidth: number;
+  sourceHeight: number;
+}
+
+/** A file that cannot become a training image; `reason` is shown in the import report. */
+export class SkipError extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+export const DEFAULT_MAX_PIXELS = 100_000_000;
+
+export function sniffFormat(bytes: Uint8Array): string | null {
+  const b = bytes;
+  const ascii = (start: number, end: number) => String.fromCharCode(...b.subarray(start, end));
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 8 && b[0] === 0x89 && ascii(1, 4) === 'PNG') return 'png';
+  if (b.length >= 6 && ascii(0, 4) === 'GIF8') return 'gif';
+  if (b.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 42 && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 42))) return 'tiff';
+  if (isBmp(b)) return 'bmp';
+  if (b.length >= 12 && ascii(4, 8) === 'ftyp' && /^(avif|avis|heic|heix|mif1|msf1)$/.test(ascii(8, 12))) return 'heif';
+  return null;
+}
+
+const colour = (background: Background) => (background === 'white' ? { r: 255, g: 255, b: 255, alpha: 1 } : { r: 0, g: 0, b: 0, alpha: 1 });
+
+function describeSharpError(error: unknown, format: string): SkipError {
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  if (/pixel limit/i.test(message)) return new SkipError(`too large: ${message}`);
+  if (/unsupported image format/i.test(message)) return new SkipError(`not an image (unreadable ${format} content)`);
+  return new SkipError(`corrupt or truncated ${format}: ${message}`);
+}
+
+export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Promise<DecodedImage> {
+  if (bytes.length === 0) throw new SkipError('empty file (0 bytes)');
+  const format = sniffFormat(bytes);
+  if (!format) throw new SkipError('not an image (content is not JPEG, PNG, WebP, GIF, TIFF, BMP or HEIF/AVIF)');
+  let image: sharp.Sharp;
+  let gray = false;
+  let sourceWidth: number;
+  let sourceHeight: number;
+  try {
+    if (format === 'bmp') {
+      const raw = decodeBmp(bytes, options.maxPixels);
+      image = sharp(raw.data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } });
+      sourceWidth = raw.width;
+      sourceHeight = raw.height;
+    } else {
+      image = sharp(bytes, { limitInputPixels: options.maxPixels, failOn: 'error', pages: 1 });
+      const meta = await image.metadata();
+      sourceWidth = meta.autoOrient?.width ?? meta.width ?? 0;
+      sourceHeight = meta.autoOrient?.height ?? meta.height ?? 0;
+      if ((meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0) > options.maxPixels) {
+        throw new SkipError(`too large: ${meta.width}×${meta.height} pixels is over the limit of ${options.maxPixels.toLocaleString('en')}`);
+      }
+      gray = meta.space === 'b-w' || meta.space === 'grey16';
+    }
+  } catch (error) {
+    if (error instanceof SkipError) throw error;
+    if (error instanceof BmpError) {
+      throw new SkipError(/pixel limit/.test(error.message) ? `too large: ${error.message}` : `corrupt or unsupported BMP: ${error.message}`);
+    }
+    throw describeSharpError(error, format);
+  }
+  const background = colour(options.background);
+  const fit = options.resize === 'squash' ? 'fill' : options.resize === 'crop' ? 'cover' : 'contain';
+  try {
+    const { data, info } = await image
+      .rotate()
+      .flatten({ background })
+      .resize(options.width, options.height, { fit, position: 'centre', background })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { pixels: toRgb8(data, info.width * info.height, info.channels), gray, format, sourceWidth, sourceHeight };
+  } catch (error) {
+    throw describeSharpError(error, format);
+  }
+}
+
+/** Whatever sharp hands back (1–4 channels, 8 or 16 bits) as uint8 RGB; 16 bits are scaled. */
+function toRgb8(data: Buffer, pixels: number, channels: number): Uint8Array {
+  const sixteen = data.length === pixels * channels * 2;
+  const value = sixteen
+    ? (() => {
+        const words = new Uint16Array(data.buffer, data.byteOffset, pixels * channels);
+        return (i: number) => Math.round(words[i] / 257);
+      })()
+    : (i: number) => data[i];
+  if (channels === 3 && !sixteen) return new Uint8Array(data.buffer, data.byteOffset, data.length).slice();
+  const out = new Uint8Array(pixels * 3);
+  for (let p = 0; p < pixels; p++) {
+    for (let c = 0; c < 3; c++) out[p * 3 + c] = value(p * channels + (channels < 3 ? 0 : c));
+  }
+  return out;
+}
