@@ -3,16 +3,20 @@ import tseslint from 'typescript-eslint';
 import pluginVue from 'eslint-plugin-vue';
 import vueParser from 'vue-eslint-parser';
 
-const uiFolders = ['**/src-renderer/**'];
 const hostFolders = ['**/electron/**', '**/serve/**', '**/cli/**'];
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'net', 'url', 'worker_threads'];
 
-/** One restricted-imports rule per folder: `patterns` lists what that folder must not import. */
-function forbid(files, groups, message) {
+/**
+ * One restricted-imports rule per folder: `groups` (gitignore-style) and `regex` list what that
+ * folder must not import.
+ */
+function forbid(files, groups, message, regex) {
+  const patterns = [{ group: groups, message }];
+  if (regex) patterns.push({ regex, message });
   return {
     files,
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }],
+      'no-restricted-imports': ['error', { patterns }],
     },
   };
 }
@@ -50,11 +54,8 @@ export default [
   ),
   forbid(
     ['src-renderer/**'],
-    ['electron', ...nodeBuiltins, '**/src-main/!(contract)/**', '**/src-main/!(contract)', '@tensorflow/*'],
+    ['electron', ...nodeBuiltins, '@tensorflow/*'],
     'the renderer imports contract types and nothing else from src-main.',
+    'src-main/(?!contract(/|$))',
   ),
-  {
-    files: uiFolders.concat(['src-main/**']),
-    rules: {},
-  },
 ];

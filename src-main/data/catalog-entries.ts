@@ -12,7 +12,9 @@ export interface CatalogEntry {
   /** Base URLs tried in order; each file is `${base}${file.name}`. */
   mirrors: string[];
   files: CatalogFile[];
+  /** Class names; empty when they come from the archive itself (CIFAR-100). */
   classes: string[];
+  classCount: number;
   input: [number, number, number];
   trainCount: number;
   testCount: number;
@@ -33,6 +35,7 @@ export const CATALOG: CatalogEntry[] = [
       { name: 't10k-labels-idx1-ubyte.gz', md5: 'ec29112dd5afa0611ce80d1b7f02629c', size: 4_542 },
     ],
     classes: DIGITS,
+    classCount: 10,
     input: [28, 28, 1],
     trainCount: 60_000,
     testCount: 10_000,
@@ -49,6 +52,7 @@ export const CATALOG: CatalogEntry[] = [
       { name: 't10k-labels-idx1-ubyte.gz', md5: 'bb300cfdad3c16e7a12a480ee83cd310', size: 5_148 },
     ],
     classes: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+    classCount: 10,
     input: [28, 28, 1],
     trainCount: 60_000,
     testCount: 10_000,
@@ -60,6 +64,7 @@ export const CATALOG: CatalogEntry[] = [
     mirrors: ['https://www.cs.toronto.edu/~kriz/'],
     files: [{ name: 'cifar-10-binary.tar.gz', md5: 'c32a1d4ab5d03f1284b67883e8d87530', size: 170_052_171 }],
     classes: ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'],
+    classCount: 10,
     input: [32, 32, 3],
     trainCount: 50_000,
     testCount: 10_000,
@@ -71,6 +76,7 @@ export const CATALOG: CatalogEntry[] = [
     mirrors: ['https://www.cs.toronto.edu/~kriz/'],
     files: [{ name: 'cifar-100-binary.tar.gz', md5: '03b5dce01913d631647c71ecec9e9cb8', size: 168_513_733 }],
     classes: [],
+    classCount: 100,
     input: [32, 32, 3],
     trainCount: 50_000,
     testCount: 10_000,

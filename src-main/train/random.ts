@@ -69,5 +69,6 @@ export function withMathRandom<T>(random: () => number, fn: () => T): T {
 export const streamSeeds = (seed: number) => ({
   split: seed,
   order: (seed + 1) >>> 0,
+  init: (seed ^ 0x5eed5eed) >>> 0,
   tensors: (seed ^ 0x9e3779b9) >>> 0,
 });
