@@ -20,6 +20,7 @@ await Promise.all([
     entryPoints: {
       cli: 'src-main/cli/main.ts',
       'train-worker': 'src-main/train/worker.ts',
+      'infer-worker': 'src-main/infer/worker.ts',
     },
     outExtension: { '.js': '.js' },
     banner: { js: "import { createRequire as __cvbCreateRequire } from 'node:module'; const require = __cvbCreateRequire(import.meta.url);" },

@@ -19,6 +19,7 @@ import type { HostToWorker, WorkerToHost } from '../train/protocol';
 import { InvalidRunIdError, isProcessAlive, RunNotFoundError, RunStore, toSummary } from '../store/runs';
 import { getModelMeta, listModels, modelParamCount } from '../zoo';
 import { createDatasetService } from './datasets';
+import { recipeHandlers } from './recipes';
 import type { Handlers } from './handlers';
 import type { ContractHost } from './host';
 
@@ -151,7 +152,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     emit({ event: 'run.status', data: { runId, status, error } });
   }
 
-  function startWorker(runId: string, batchSize: number, epochs: number): void {
+  function startWorker(runId: string, batchSize: number, epochs: number, resume = false): void {
     const child = fork(options.workerEntry, [], {
       execPath: options.workerExecPath,
       env: { ...process.env, ...options.workerEnv },
@@ -184,7 +185,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     child.on('error', (error) => {
       run.stderrTail += `\n${error.message}`;
     });
-    const start: HostToWorker = { type: 'start', home: options.home, runId, datasetRoots: datasets.locations.roots };
+    const start: HostToWorker = { type: 'start', home: options.home, runId, datasetRoots: datasets.locations.roots, resume };
     child.send(start);
   }
 
@@ -202,6 +203,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
 
   const handlers: Handlers<MethodName> = {
     ...datasets.handlers,
+    ...recipeHandlers,
     'system.info': () => ({
       version: options.version ?? '0.0.0',
       platform: `${process.platform}-${process.arch}`,
@@ -234,6 +236,19 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       const record = store.create(config, { workbench: options.version ?? '0.0.0' });
       startWorker(record.id, config.batchSize, config.epochs);
       return toSummary(record);
+    },
+    'runs.resume': ({ id }) => {
+      const record = store.read(id);
+      if (active.has(id) || record.status === 'running' || record.status === 'queued') {
+        throw new WorkbenchError({ code: 'conflict', field: 'id', message: `run "${id}" is already running` });
+      }
+      if (record.status === 'completed') {
+        throw new WorkbenchError({ code: 'conflict', field: 'id', message: `run "${id}" is completed; only stopped, interrupted or failed runs resume` });
+      }
+      // The worker continues from checkpoints/last (or from the start, with the same seed, if there is none).
+      const queued = store.update(id, { status: 'queued', endedAt: null, error: null });
+      startWorker(id, record.config.batchSize, record.config.epochs, true);
+      return toSummary(queued);
     },
     'runs.stop': async ({ id }) => {
       if (!active.has(id)) {

@@ -286,9 +286,9 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset, m
           variables.forEach((v, i) => decayed[i] && v.assign(tf.mul(v, keep)));
         }
         const layerSquares = config.perLayerGradNorms ? members.map((idx) => (idx.length === 1 ? squares[idx[0]] : tf.addN(idx.map((i) => squares[i])))) : [];
-        const packed = tf.stack([value, ...counts, globalSquare, ...layerSquares]);
+        const row = tf.stack([value, ...counts, globalSquare, ...layerSquares]);
         tf.dispose(counts);
-        return packed;
+        return row;
       }),
     );
     const values = packed.dataSync() as Float32Array;

@@ -2,7 +2,8 @@
 import type { BackendReport, MetricEvent, RunStatus } from '../contract';
 
 export type HostToWorker =
-  | { type: 'start'; home: string; runId: string; datasetRoots: string[] }
+  /** `resume`: continue the run from its last checkpoint instead of starting it. */
+  | { type: 'start'; home: string; runId: string; datasetRoots: string[]; resume?: boolean }
   | { type: 'stop' };
 
 export type WorkerToHost =

@@ -4,14 +4,14 @@
  * out-of-memory here kills this process, never the app.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EpochMetric } from '../contract';
+import { TrainConfigSchema, type EpochMetric } from '../contract';
 import { loadDataset } from '../data/datasets';
 import { initBackend } from '../engine';
 import { MetricsAppender, RunStore, type RunRecord } from '../store/runs';
-import { createModel } from '../zoo';
-import { saveCheckpoint } from './checkpoint';
-import { runTraining } from './loop';
+import { loadCheckpoint, saveCheckpoint, truncateMetrics } from './checkpoint';
+import { buildTrainingModel, runTraining, type TrainOptions } from './loop';
 import type { HostToWorker, WorkerToHost } from './protocol';
 
 let stopRequested = false;
@@ -20,54 +20,69 @@ function send(message: WorkerToHost): void {
   process.send?.(message);
 }
 
-async function train(home: string, runId: string, datasetRoots: string[]): Promise<void> {
+async function train(home: string, runId: string, datasetRoots: string[], resume: boolean): Promise<void> {
   const store = new RunStore(home);
   let record: RunRecord = store.read(runId);
-  const config = record.config;
-  const backend = await initBackend(config.backend);
-  record = store.update(runId, {
-    status: 'running',
-    startedAt: new Date().toISOString(),
-    workerPid: process.pid,
-    backend,
-    versions: { ...record.versions, tfjs: tf.version_core, node: process.versions.node },
-  });
-  const appender = new MetricsAppender(join(store.runDir(runId), 'metrics.jsonl'));
-  const checkpointsDir = join(store.runDir(runId), 'checkpoints');
-  let best = -Infinity;
+  const runDir = store.runDir(runId);
+  const metricsFile = join(runDir, 'metrics.jsonl');
+  const checkpointsDir = join(runDir, 'checkpoints');
+  let appender: MetricsAppender | null = null;
   let lastEpoch: EpochMetric | null = null;
-  let steps = 0;
+  let steps = resume ? record.steps : 0;
   try {
-    const dataset = await loadDataset({ roots: datasetRoots }, config.dataset);
-    const model = createModel(config.model, { input: dataset.info.input, classes: dataset.info.classes.length });
-    const outcome = await runTraining(config, dataset, model, {
-      shouldStop: () => stopRequested,
-      onStart: (plan) => send({ type: 'started', backend, stepsPerEpoch: plan.stepsPerEpoch, totalSteps: plan.totalSteps, epochs: config.epochs }),
-      onMetric: (event) => {
-        appender.append(event);
-        steps = event.step;
-        if (event.type === 'epoch') lastEpoch = event;
-        send({ type: 'metric', event });
-      },
-      onCheckpoint: async ({ epoch, step, metric, model: trained, optimizer }) => {
-        appender.sync();
-        const state = { epoch, step, savedAt: new Date().toISOString(), seed: config.seed };
-        await saveCheckpoint(checkpointsDir, 'last', trained, optimizer, state);
-        if (metric) {
-          const score = metric.valAccuracy ?? metric.trainAccuracy;
-          if (score > best) {
-            best = score;
-            await saveCheckpoint(checkpointsDir, 'best', trained, optimizer, state);
-          }
-        }
-        record = store.update(runId, { epochsDone: epoch, steps: step, final: finalOf(lastEpoch) });
-      },
+    // Fills the defaults of fields added since an older run.json was written.
+    const config = TrainConfigSchema.parse(record.config);
+    const backend = await initBackend(config.backend);
+    record = store.update(runId, {
+      status: 'running',
+      startedAt: resume && record.startedAt ? record.startedAt : new Date().toISOString(),
+      endedAt: null,
+      error: null,
+      workerPid: process.pid,
+      backend,
+      versions: { ...record.versions, tfjs: tf.version_core, node: process.versions.node },
     });
-    appender.close();
+    const dataset = await loadDataset({ roots: datasetRoots }, config.dataset);
+    const model = buildTrainingModel(config, dataset.info.input, dataset.info.classes.length);
+    const options: TrainOptions = {};
+    if (resume) {
+      const last = join(checkpointsDir, 'last');
+      // A run interrupted before its first checkpoint starts over: with its seed, on the same curve.
+      const checkpoint = existsSync(join(last, 'state.json')) ? loadCheckpoint(last, model) : null;
+      steps = checkpoint?.state.step ?? 0;
+      truncateMetrics(metricsFile, steps);
+      if (checkpoint) options.resume = checkpoint;
+      lastEpoch = store.readMetrics(runId).filter((m): m is EpochMetric => m.type === 'epoch').pop() ?? null;
+    }
+    const metrics = new MetricsAppender(metricsFile);
+    appender = metrics;
+    const outcome = await runTraining(
+      config,
+      dataset,
+      model,
+      {
+        shouldStop: () => stopRequested,
+        onStart: (plan) => send({ type: 'started', backend, stepsPerEpoch: plan.stepsPerEpoch, totalSteps: plan.totalSteps, epochs: config.epochs }),
+        onMetric: (event) => {
+          metrics.append(event);
+          steps = event.step;
+          if (event.type === 'epoch') lastEpoch = event;
+          send({ type: 'metric', event });
+        },
+        onCheckpoint: async ({ state, isBest, model: trained, optimizer }) => {
+          metrics.sync();
+          await saveCheckpoint(checkpointsDir, 'last', trained, optimizer, state);
+          if (isBest) await saveCheckpoint(checkpointsDir, 'best', trained, optimizer, state);
+          record = store.update(runId, { epochsDone: state.epoch, steps: state.step, final: finalOf(lastEpoch) });
+        },
+      },
+      options,
+    );
+    metrics.close();
     store.update(runId, { status: outcome, endedAt: new Date().toISOString(), workerPid: null, steps, final: finalOf(lastEpoch) });
     send({ type: 'ended', status: outcome, error: null });
   } catch (error) {
-    appender.close();
+    appender?.close();
     const message = error instanceof Error ? error.message : String(error);
     store.update(runId, { status: 'failed', endedAt: new Date().toISOString(), workerPid: null, steps, final: finalOf(lastEpoch), error: message });
     send({ type: 'ended', status: 'failed', error: message });
@@ -92,7 +107,7 @@ process.on('message', (message: HostToWorker) => {
   if (message.type === 'stop') {
     stopRequested = true;
   } else if (message.type === 'start') {
-    train(message.home, message.runId, message.datasetRoots).finally(() => {
+    train(message.home, message.runId, message.datasetRoots, message.resume === true).finally(() => {
       process.disconnect?.();
     });
   }
