@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDependencies } from './lib/dependencies.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -56,18 +57,7 @@ function run(command, args, options = {}) {
   return result.status ?? 1;
 }
 
-// (1) Dependencies: npm writes node_modules/.package-lock.json on every install.
-function ensureDependencies() {
-  const installed = mtime(path.join(root, 'node_modules', '.package-lock.json'));
-  const lock = mtime(path.join(root, 'package-lock.json'));
-  if (installed !== null && (lock === null || lock <= installed)) return;
-  log(installed === null ? 'node_modules is missing; running npm ci' : 'package-lock.json changed; running npm ci');
-  const status = run(npm, ['ci']);
-  if (status !== 0) {
-    console.error('[start] npm ci failed; see the output above.');
-    process.exit(status);
-  }
-}
+// (1) Dependencies: scripts/lib/dependencies.mjs.
 
 // (2) Build: skipped when every output is newer than every input.
 const BUILD_INPUTS = ['src-main', 'src-renderer', 'index.html', 'package.json', 'package-lock.json', 'scripts/build-main.mjs', 'vite.config.ts', 'vite.config.mts', 'tsconfig.base.json', 'tsconfig.web.json'];
@@ -181,7 +171,7 @@ if (fetchOnly) {
   process.exit(0);
 }
 
-ensureDependencies();
+ensureDependencies((message) => log(message));
 ensureBuilt();
 const electron = findOrFetchElectron();
 if (electron.path) {

@@ -4,6 +4,9 @@
 // with a visible reason where no Electron binary exists), and the Electronegativity security scan.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { ensureDependencies } from './lib/dependencies.mjs';
+
+ensureDependencies((message) => console.log(`[test] ${message}`));
 
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 mkdirSync('test-results', { recursive: true });

@@ -145,7 +145,7 @@ export class CacheSplitReader implements ImageSource {
 }
 
 /** `FileHandle.read` may return fewer bytes than asked; loop until the range is filled. */
-async function readFully(file: FileHandle, out: Uint8Array, offset: number, length: number, position: number): Promise<void> {
+export async function readFully(file: FileHandle, out: Uint8Array, offset: number, length: number, position: number): Promise<void> {
   let done = 0;
   while (done < length) {
     const { bytesRead } = await file.read(out, offset + done, length - done, position + done);

@@ -1,14 +1,17 @@
 /**
- * Datasets the workbench can train on. For now: the IDX datasets described by a `dataset.json`
- * in the bundled resources folder (Fashion-MNIST subset) or in the home's datasets folder.
+ * Datasets the workbench can train on: folders with a `dataset.json`, either the bundled IDX
+ * subset (format "idx") or an imported cache (format "cache", see cache.ts), in the home's
+ * datasets folder or the app's resources.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetIdSchema, type DatasetInfo } from '../contract';
+import { CacheSplitReader, imagesFile, labelsFile, readReport, type CacheManifest, type ImportReportFile } from './cache';
 import { readIdxFile } from './idx';
+import type { SplitName } from './sources';
 
-export interface DatasetManifest {
+export interface IdxManifest {
   id: string;
   name: string;
   format: 'idx';
@@ -16,6 +19,8 @@ export interface DatasetManifest {
   input: [number, number, number];
   source: string;
 }
+
+export type DatasetManifest = IdxManifest | CacheManifest;
 
 /** One split held in memory as uint8 pixels (N×H×W×C) and uint8 labels. */
 export interface Split {
@@ -28,11 +33,20 @@ export interface LoadedDataset {
   info: DatasetInfo;
   train: Split;
   test: Split;
+  /** The dataset's own validation split (from the source's folders or carved at import), if any. */
+  val?: Split;
 }
 
 export interface DatasetLocations {
-  /** Folders whose sub-folders each hold one dataset with a dataset.json. */
+  /** Folders whose sub-folders each hold one dataset with a dataset.json; the first is writable. */
   roots: string[];
+}
+
+export interface DatasetEntry {
+  dir: string;
+  manifest: DatasetManifest;
+  /** False for the app's bundled datasets (read-only resources). */
+  writable: boolean;
 }
 
 async function readManifest(dir: string): Promise<DatasetManifest | null> {
@@ -40,18 +54,20 @@ async function readManifest(dir: string): Promise<DatasetManifest | null> {
   if (!existsSync(file)) return null;
   const manifest = JSON.parse(await readFile(file, 'utf8')) as DatasetManifest;
   if (!DatasetIdSchema.safeParse(manifest.id).success) return null;
+  if (manifest.format !== 'idx' && manifest.format !== 'cache') return null;
   return manifest;
 }
 
-async function findDatasetDirs(locations: DatasetLocations): Promise<Map<string, { dir: string; manifest: DatasetManifest }>> {
-  const found = new Map<string, { dir: string; manifest: DatasetManifest }>();
-  for (const root of locations.roots) {
+export async function findDatasetDirs(locations: DatasetLocations): Promise<Map<string, DatasetEntry>> {
+  const found = new Map<string, DatasetEntry>();
+  for (const [index, root] of locations.roots.entries()) {
     if (!existsSync(root)) continue;
     for (const entry of await readdir(root, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
+      // Hidden folders are imports still being written (see import.ts).
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
       const dir = join(root, entry.name);
       const manifest = await readManifest(dir).catch(() => null);
-      if (manifest && !found.has(manifest.id)) found.set(manifest.id, { dir, manifest });
+      if (manifest && !found.has(manifest.id)) found.set(manifest.id, { dir, manifest, writable: index === 0 });
     }
   }
   return found;
@@ -63,30 +79,32 @@ async function splitCount(dir: string, prefix: string): Promise<number> {
   return labels.dims[0];
 }
 
-function toInfo(manifest: DatasetManifest, trainCount: number, testCount: number): DatasetInfo {
-  return {
-    id: manifest.id,
-    name: manifest.name,
-    classes: manifest.classes,
-    input: manifest.input,
-    trainCount,
-    testCount,
-    source: manifest.source,
-  };
+async function toInfo(entry: DatasetEntry): Promise<DatasetInfo> {
+  const { manifest, dir } = entry;
+  const base = { id: manifest.id, name: manifest.name, classes: manifest.classes, input: manifest.input, source: manifest.source, bundled: !entry.writable };
+  if (manifest.format === 'cache') {
+    return { ...base, trainCount: manifest.splits.train.count, testCount: manifest.splits.test.count, valCount: manifest.splits.val.count, createdAt: manifest.createdAt };
+  }
+  return { ...base, trainCount: await splitCount(dir, 'train'), testCount: await splitCount(dir, 't10k'), valCount: 0 };
 }
 
 export async function listDatasets(locations: DatasetLocations): Promise<DatasetInfo[]> {
-  const dirs = await findDatasetDirs(locations);
   const infos: DatasetInfo[] = [];
-  for (const { dir, manifest } of dirs.values()) {
-    infos.push(toInfo(manifest, await splitCount(dir, 'train'), await splitCount(dir, 't10k')));
+  for (const entry of (await findDatasetDirs(locations)).values()) {
+    infos.push(await toInfo(entry).catch(() => null as never));
   }
-  return infos;
+  return infos.filter(Boolean).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export class UnknownDatasetError extends Error {}
 
-async function loadSplit(dir: string, prefix: string, input: [number, number, number]): Promise<Split> {
+async function findDataset(locations: DatasetLocations, id: string): Promise<DatasetEntry> {
+  const entry = (await findDatasetDirs(locations)).get(id);
+  if (!entry) throw new UnknownDatasetError(`unknown dataset "${id}"`);
+  return entry;
+}
+
+async function loadIdxSplit(dir: string, prefix: string, input: [number, number, number]): Promise<Split> {
   const images = await readIdxFile(join(dir, `${prefix}-images-idx3-ubyte.gz`));
   const labels = await readIdxFile(join(dir, `${prefix}-labels-idx1-ubyte.gz`));
   const [count, rows, cols] = images.dims;
@@ -99,11 +117,76 @@ async function loadSplit(dir: string, prefix: string, input: [number, number, nu
   return { images: images.data, labels: labels.data, count };
 }
 
+async function loadCacheSplit(dir: string, manifest: CacheManifest, split: SplitName): Promise<Split> {
+  const [height, width, channels] = manifest.input;
+  const count = manifest.splits[split].count;
+  const images = new Uint8Array(await readFile(imagesFile(dir, split)));
+  const labels = new Uint8Array(await readFile(labelsFile(dir, split)));
+  if (images.length !== count * height * width * channels || labels.length !== count) {
+    throw new Error(`${dir}: the ${split} cache files do not match dataset.json (${count} images of ${height}×${width}×${channels}); import the dataset again`);
+  }
+  return { images, labels, count };
+}
+
+/** Loads a dataset whole into memory (what the training worker uses). */
 export async function loadDataset(locations: DatasetLocations, id: string): Promise<LoadedDataset> {
-  const entry = (await findDatasetDirs(locations)).get(id);
-  if (!entry) throw new UnknownDatasetError(`unknown dataset "${id}"`);
+  const entry = await findDataset(locations, id);
   const { dir, manifest } = entry;
-  const train = await loadSplit(dir, 'train', manifest.input);
-  const test = await loadSplit(dir, 't10k', manifest.input);
-  return { info: toInfo(manifest, train.count, test.count), train, test };
+  if (manifest.format === 'cache') {
+    const [train, val, test] = await Promise.all((['train', 'val', 'test'] as const).map((s) => loadCacheSplit(dir, manifest, s)));
+    return { info: await toInfo(entry), train, test, ...(val.count > 0 ? { val } : {}) };
+  }
+  const train = await loadIdxSplit(dir, 'train', manifest.input);
+  const test = await loadIdxSplit(dir, 't10k', manifest.input);
+  return { info: await toInfo(entry), train, test };
+}
+
+export interface DatasetDetail {
+  info: DatasetInfo;
+  manifest: DatasetManifest;
+  report: ImportReportFile | null;
+  /** Images per class for each split, indexed like info.classes. */
+  classCounts: Record<SplitName, number[]>;
+  dir: string;
+  writable: boolean;
+}
+
+export async function getDataset(locations: DatasetLocations, id: string): Promise<DatasetDetail> {
+  const entry = await findDataset(locations, id);
+  const { dir, manifest } = entry;
+  let classCounts: Record<SplitName, number[]>;
+  if (manifest.format === 'cache') {
+    classCounts = { train: manifest.splits.train.classCounts, val: manifest.splits.val.classCounts, test: manifest.splits.test.classCounts };
+  } else {
+    const count = async (prefix: string) => {
+      const labels = (await readIdxFile(join(dir, `${prefix}-labels-idx1-ubyte.gz`))).data;
+      const counts = manifest.classes.map(() => 0);
+      for (const label of labels) counts[label]++;
+      return counts;
+    };
+    classCounts = { train: await count('train'), val: manifest.classes.map(() => 0), test: await count('t10k') };
+  }
+  return { info: await toInfo(entry), manifest, report: manifest.format === 'cache' ? await readReport(dir) : null, classCounts, dir, writable: entry.writable };
+}
+
+export class ReadOnlyDatasetError extends Error {}
+
+/** Deletes an imported dataset's cache (never a bundled one, never anything outside the cache). */
+export async function deleteDataset(locations: DatasetLocations, id: string): Promise<void> {
+  const entry = await findDataset(locations, id);
+  if (!entry.writable) throw new ReadOnlyDatasetError(`"${id}" is bundled with the app and cannot be deleted`);
+  // Rename first so that a half-deleted folder is never listed as a dataset.
+  const doomed = join(locations.roots[0], `.deleting-${id}-${process.pid}`);
+  await rename(entry.dir, doomed);
+  await rm(doomed, { recursive: true, force: true });
+}
+
+/** Opens one split for reading by offset (datasets larger than memory); IDX datasets load whole. */
+export async function openSplit(locations: DatasetLocations, id: string, split: SplitName): Promise<{ info: DatasetInfo; reader: CacheSplitReader | null; split: Split | null }> {
+  const entry = await findDataset(locations, id);
+  if (entry.manifest.format === 'cache') {
+    return { info: await toInfo(entry), reader: await CacheSplitReader.open(entry.dir, split, entry.manifest), split: null };
+  }
+  const loaded = await loadDataset(locations, id);
+  return { info: loaded.info, reader: null, split: split === 'test' ? loaded.test : split === 'val' ? (loaded.val ?? { images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 }) : loaded.train };
 }

@@ -5,5 +5,11 @@
 import '@tensorflow/tfjs-layers';
 
 export { initBackend, BACKEND_LADDER, prepareWasm, wasmBinaryDirectory } from './backends';
-export { registerWasmGradientKernels, stockWasmConv2DBackpropInput, WASM_GRADIENT_KERNELS } from './wasm-kernels/register';
+export {
+  registerWasmGradientKernels,
+  stockWasmBatchMatMul,
+  stockWasmConv2DBackpropInput,
+  stockWasmKernel,
+  WASM_GRADIENT_KERNELS,
+} from './wasm-kernels/register';
 export { benchKernels, type KernelBenchResult, type KernelBenchOptions } from './bench';

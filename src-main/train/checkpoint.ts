@@ -32,6 +32,12 @@ export interface CheckpointState {
   learningRate: number;
 }
 
+/** One optimizer slot, as `optimizer.getWeights()` returns and `setWeights()` takes them. */
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
 interface ManifestEntry {
   name: string;
   shape: number[];
@@ -111,7 +117,7 @@ export function readCheckpointState(dir: string): CheckpointState {
  * architecture is the same) and returns its state and the optimizer's slots, in order, for
  * `optimizer.setWeights`; the caller disposes those tensors afterwards.
  */
-export function loadCheckpoint(dir: string, model: LayersModel): { state: CheckpointState; optimizerWeights: tf.NamedTensor[]; optimizerClass: string } {
+export function loadCheckpoint(dir: string, model: LayersModel): { state: CheckpointState; optimizerWeights: NamedTensor[]; optimizerClass: string } {
   const state = readCheckpointState(dir);
   const modelJson = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
   const specs = modelJson.weightsManifest.flatMap((group) => group.weights);
@@ -124,7 +130,7 @@ export function loadCheckpoint(dir: string, model: LayersModel): { state: Checkp
   const tensors = specs.map((spec) => decoded[spec.name]);
   try {
     weights.forEach((weight, i) => {
-      if (!tf.util.arraysEqual(weight.shape, tensors[i].shape)) {
+      if (!tf.util.arraysEqual(weight.shape as number[], tensors[i].shape)) {
         throw new CheckpointError(`checkpoint weight ${specs[i].name} has shape [${tensors[i].shape}] but ${weight.name} has [${weight.shape}]`);
       }
     });

@@ -11,7 +11,7 @@ import type { EpochMetric, MetricEvent, MonitoredMetric, TrainConfig } from '../
 import { channelStats, gatherBatch, gatherLabels, type Normalization } from '../data/batches';
 import type { LoadedDataset, Split } from '../data/datasets';
 import { createModel, getModelMeta, outputLossWeights } from '../zoo';
-import type { CheckpointState } from './checkpoint';
+import type { CheckpointState, NamedTensor } from './checkpoint';
 import { createOptimizer, isDecayed, setLearningRate, weightDecayOf } from './optimizers';
 import { Mulberry32, shuffleInPlace, streamSeeds, withMathRandom } from './random';
 import { learningRateAt } from './schedules';
@@ -43,7 +43,7 @@ export interface TrainLoopHooks {
 
 export interface TrainOptions {
   /** Continue from a checkpoint: its state and its optimizer slots (the loop disposes them). */
-  resume?: { state: CheckpointState; optimizerWeights: tf.NamedTensor[] };
+  resume?: { state: CheckpointState; optimizerWeights: NamedTensor[] };
 }
 
 export type LoopOutcome = 'completed' | 'stopped';
@@ -277,7 +277,7 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset, m
         }, variables);
         let gradients = names.map((name) => grads[name]);
         const squares = gradients.map((g) => tf.sum(tf.square(g)));
-        const globalSquare = tf.addN(squares);
+        const globalSquare = tf.addN(squares) as tf.Scalar;
         if (config.gradClipNorm !== undefined) gradients = clipByGlobalNorm(gradients, tf.sqrt(globalSquare), config.gradClipNorm);
         if (decay.l2 > 0) gradients = gradients.map((g, i) => (decayed[i] ? tf.add(g, tf.mul(variables[i], decay.l2)) : g));
         optimizer.applyGradients(Object.fromEntries(names.map((name, i) => [name, gradients[i]])));

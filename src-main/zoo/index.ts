@@ -2,7 +2,10 @@
  * The model zoo: importing this module registers every family (side effect of each family
  * file) and re-exports the registry, the inspector and the shared parts other folders need.
  */
+import './alexnet';
+import './vgg';
 import './resnet';
+import './densenet';
 
 export * from './registry';
 export { inspectModel, modelParamCount, type ModelInspection, type InspectOptions } from './inspect';

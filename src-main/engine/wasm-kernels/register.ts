@@ -1,10 +1,12 @@
 /**
  * Registers the project's gradient kernels for the wasm backend. Stock tfjs-backend-wasm 4.22 has no
- * Conv2DBackpropFilter, no depthwise gradients and no UnsortedSegmentSum, and its
- * Conv2DBackpropInput is a scalar loop about ten times slower than its XNNPACK forward convolution.
+ * Conv2DBackpropFilter, no depthwise gradients and no UnsortedSegmentSum, its
+ * Conv2DBackpropInput is a scalar loop about ten times slower than its XNNPACK forward convolution,
+ * and its BatchMatMul runs a scalar loop whenever an operand is transposed (every Dense gradient).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
+import { batchMatMul, setStockBatchMatMul } from './batch-matmul';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-grad';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grad';
 import { unsortedSegmentSum } from './segment-sum';
@@ -32,40 +34,69 @@ export const WASM_GRADIENT_KERNELS: Record<string, { kernelFunc: unknown; replac
     how: 'typed-array loop on the wasm heap',
   },
   UnsortedSegmentSum: { kernelFunc: unsortedSegmentSum, replaces: false, how: 'typed-array loop on the wasm heap' },
+  BatchMatMul: {
+    kernelFunc: batchMatMul,
+    replaces: true,
+    how:
+      'untransposed XNNPACK fully-connected products through the stock kernel: an operand is transposed ' +
+      'first, or the product is computed as (op(B)ᵀ·op(A)ᵀ)ᵀ, whichever moves fewer elements; batches folded or looped',
+  },
 };
 
-let stockInputGradient: tf.KernelConfig | null = null;
+/** The stock kernels the project replaces, kept for benchmarks and for the project kernels built on them. */
+const stockKernels = new Map<string, tf.KernelConfig>();
 let registered = false;
 
 /**
  * Registers the project's wasm gradient kernels (idempotent). Call before or after the wasm backend
- * is initialised: the engine looks kernels up on every call and these kernels need no setup.
+ * is initialised: the engine looks kernels up on every call, these kernels need no setup and the
+ * stock kernels they build on are set up on first use.
  */
 export function registerWasmGradientKernels(): void {
   if (registered) return;
+  if (tf.getKernel('BatchMatMul', 'wasm') == null) {
+    throw new Error("tfjs-backend-wasm has no 'BatchMatMul' kernel for the project's BatchMatMul to build on");
+  }
   for (const [kernelName, { kernelFunc }] of Object.entries(WASM_GRADIENT_KERNELS)) {
     const existing = tf.getKernel(kernelName, 'wasm');
     if (existing != null) {
-      if (kernelName === 'Conv2DBackpropInput') stockInputGradient = existing;
+      stockKernels.set(kernelName, existing);
       tf.unregisterKernel(kernelName, 'wasm');
     }
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
   }
+  setStockBatchMatMul(stockWasmKernel('BatchMatMul') as tf.KernelFunc);
   registered = true;
 }
 
-const stockSetUp = new WeakSet<object>();
+const stockSetUp = new Map<string, WeakSet<object>>();
 
-/** The stock tfjs-backend-wasm Conv2DBackpropInput, kept for benchmarks. Null before registration. */
-export function stockWasmConv2DBackpropInput(): tf.KernelFunc | null {
-  const stock = stockInputGradient;
+/**
+ * A stock tfjs-backend-wasm kernel that the project replaced, callable directly on the backend.
+ * Null before registration or for a kernel the project does not replace.
+ */
+export function stockWasmKernel(kernelName: string): tf.KernelFunc | null {
+  const stock = stockKernels.get(kernelName);
   if (stock == null) return null;
+  let setUp = stockSetUp.get(kernelName);
+  if (setUp == null) stockSetUp.set(kernelName, (setUp = new WeakSet<object>()));
+  const backends = setUp;
   return (args) => {
     // Once unregistered, the engine no longer runs the kernel's setup when the backend starts.
-    if (stock.setupFunc && !stockSetUp.has(args.backend)) {
+    if (stock.setupFunc && !backends.has(args.backend)) {
       stock.setupFunc(args.backend);
-      stockSetUp.add(args.backend);
+      backends.add(args.backend);
     }
     return stock.kernelFunc(args);
   };
+}
+
+/** The stock tfjs-backend-wasm Conv2DBackpropInput, kept for benchmarks. Null before registration. */
+export function stockWasmConv2DBackpropInput(): tf.KernelFunc | null {
+  return stockWasmKernel('Conv2DBackpropInput');
+}
+
+/** The stock tfjs-backend-wasm BatchMatMul, kept for benchmarks. Null before registration. */
+export function stockWasmBatchMatMul(): tf.KernelFunc | null {
+  return stockWasmKernel('BatchMatMul');
 }
