@@ -112,15 +112,13 @@ def densenet_bc_100_k12():
     return model
 
 
-def se_extra(size):
+def se_extra():
     """Parameters and MACs that timm's SE modules add to a ResNet-50-shaped network."""
     params = macs = 0
-    spatial = size // 4
     for blocks, channels in zip([3, 4, 6, 3], [256, 512, 1024, 2048]):
         reduced = channels // 16
         params += blocks * (2 * channels * reduced + reduced + channels)
         macs += blocks * 2 * channels * reduced
-        spatial //= 2
     return params, macs
 
 
@@ -140,7 +138,7 @@ def main():
         model = build()
         results[name] = {"params": count_params(model), "macs": count_macs(model, size), "input": size}
         print(name, results[name], file=sys.stderr)
-    se_params, se_macs = se_extra(224)
+    se_params, se_macs = se_extra()
     for name, plain in [("seresnet50", "resnet50"), ("seresnext50_32x4d", "resnext50_32x4d")]:
         results[name] = {"params": results[plain]["params"] + se_params, "macs": results[plain]["macs"] + se_macs, "input": 224}
     assert results["seresnet50"]["params"] == 28_088_024, results["seresnet50"]

@@ -6,6 +6,15 @@
 import { z } from 'zod';
 import {
   DatasetInfoSchema,
+  InferFeatureMapsRequestSchema,
+  InferFeatureMapsResponseSchema,
+  InferLayersRequestSchema,
+  InferLayersResponseSchema,
+  InferPredictRequestSchema,
+  InferPredictResponseSchema,
+  InferRunSchema,
+  InferSeWeightsRequestSchema,
+  InferSeWeightsResponseSchema,
   MetricEventSchema,
   ModelInfoSchema,
   RecipeSchema,
@@ -15,6 +24,17 @@ import {
   RunSummarySchema,
   SystemInfoSchema,
   TrainConfigSchema,
+  AugmentOptionsSchema,
+  CatalogEntryInfoSchema,
+  DATASET_LIMITS,
+  DatasetDetailSchema,
+  DatasetIdSchema,
+  DatasetImportRequestSchema,
+  DatasetImportResultSchema,
+  DatasetSampleSchema,
+  DatasetSplitSchema,
+  ImportIdSchema,
+  ImportPhaseSchema,
 } from './schemas';
 
 export const ErrorCodeSchema = z.enum([
@@ -51,6 +71,44 @@ export const methods = {
   'runs.resume': { request: byId, response: RunSummarySchema },
   /** The paper recipes and their laptop-scale versions. */
   'recipes.list': { request: empty, response: z.array(RecipeSchema) },
+  /** Runs with at least one checkpoint, newest first: what the Inference screen offers. */
+  'infer.runs': { request: empty, response: z.array(InferRunSchema) },
+  /** Top-k per image (and Grad-CAM when `cam` is set); a bad image gets its own `error`, the others still answer. */
+  'infer.predict': { request: InferPredictRequestSchema, response: InferPredictResponseSchema },
+  /** The loaded network's layers, the default Grad-CAM layer and its squeeze-excitation blocks. */
+  'infer.layers': { request: InferLayersRequestSchema, response: InferLayersResponseSchema },
+  /** One layer's activations for one image as a grid PNG. */
+  'infer.featureMaps': { request: InferFeatureMapsRequestSchema, response: InferFeatureMapsResponseSchema },
+  /** The channel weights a squeeze-excitation block gives one image. */
+  'infer.seWeights': { request: InferSeWeightsRequestSchema, response: InferSeWeightsResponseSchema },
+  // Datasets (issue 5): import with progress events and cancel, detail, samples, catalog, delete.
+  'datasets.get': { request: z.strictObject({ id: DatasetIdSchema }), response: DatasetDetailSchema },
+  /** Resolves when the import ends; progress arrives as `dataset.import.progress` events. */
+  'datasets.import': { request: DatasetImportRequestSchema, response: DatasetImportResultSchema },
+  'datasets.cancelImport': { request: z.strictObject({ importId: ImportIdSchema }), response: z.object({ cancelled: z.boolean() }) },
+  'datasets.delete': { request: z.strictObject({ id: DatasetIdSchema }), response: z.object({ id: DatasetIdSchema }) },
+  'datasets.samples': {
+    request: z.strictObject({
+      id: DatasetIdSchema,
+      split: DatasetSplitSchema.default('train'),
+      perClass: z.number().int().min(1).max(DATASET_LIMITS.maxSamplesPerClass).default(8),
+      seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    }),
+    response: z.array(DatasetSampleSchema),
+  },
+  /** The original image first, then `count` augmented versions. */
+  'datasets.previewAugmentation': {
+    request: z.strictObject({
+      id: DatasetIdSchema,
+      split: DatasetSplitSchema.default('train'),
+      index: z.number().int().min(0).default(0),
+      augment: AugmentOptionsSchema,
+      count: z.number().int().min(1).max(DATASET_LIMITS.maxPreviewCount).default(8),
+      seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    }),
+    response: z.array(z.string()),
+  },
+  'datasets.catalog': { request: empty, response: z.array(CatalogEntryInfoSchema) },
 } as const;
 
 export type Methods = typeof methods;
@@ -73,6 +131,22 @@ export const events = {
     metrics: z.array(MetricEventSchema),
   }),
   'run.status': z.object({ runId: RunIdSchema, status: RunStatusSchema, error: z.string().nullable() }),
+  /** At most ~10 a second per import. Downloads report bytes in done/total and name the file. */
+  'dataset.import.progress': z.object({
+    importId: ImportIdSchema,
+    phase: ImportPhaseSchema,
+    done: z.number(),
+    total: z.number(),
+    skipped: z.number().int(),
+    file: z.string().optional(),
+  }),
+  /** Sent once per import, also to other windows: refresh the dataset list. */
+  'dataset.import.ended': z.object({
+    importId: ImportIdSchema,
+    status: z.enum(['completed', 'cancelled', 'failed']),
+    datasetId: DatasetIdSchema.nullable(),
+    error: z.string().nullable(),
+  }),
 } as const;
 
 export type Events = typeof events;

@@ -10,7 +10,7 @@
  * - GIF: the first frame. BMP: decoded here (sharp's libvips has no BMP loader). SVG and other
  *   vector or text formats are refused: a dataset holds pixels, and rendering SVG can reach out.
  */
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { BmpError, decodeBmp, isBmp } from './bmp';
 
 export type ResizeMode = 'squash' | 'crop' | 'pad';
@@ -70,7 +70,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
   if (bytes.length === 0) throw new SkipError('empty file (0 bytes)');
   const format = sniffFormat(bytes);
   if (!format) throw new SkipError('not an image (content is not JPEG, PNG, WebP, GIF, TIFF, BMP or HEIF/AVIF)');
-  let image: sharp.Sharp;
+  let image: Sharp;
   let gray = false;
   let sourceWidth: number;
   let sourceHeight: number;
@@ -81,8 +81,9 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
       sourceWidth = raw.width;
       sourceHeight = raw.height;
     } else {
+      // The header alone says how big the image is; check it before decoding anything.
+      const meta = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
       image = sharp(bytes, { limitInputPixels: options.maxPixels, failOn: 'error', pages: 1 });
-      const meta = await image.metadata();
       sourceWidth = meta.autoOrient?.width ?? meta.width ?? 0;
       sourceHeight = meta.autoOrient?.height ?? meta.height ?? 0;
       if ((meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0) > options.maxPixels) {

@@ -11,8 +11,9 @@ import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { DatasetIdSchema } from '../contract';
 import { CACHE_VERSION, imagesFile, readFully, labelsFile, type CacheManifest, type ImportReportFile } from './cache';
+import { catalogEntry } from './catalog-entries';
 import { DEFAULT_MAX_PIXELS, decodeImage, SkipError, type Background, type ResizeMode } from './decode';
-import { readSource, SourceError, SPLIT_NAMES, type ArraySource, type FileItem, type FolderSource, type SkippedFile, type SplitName } from './sources';
+import { readSource, SourceError, SPLIT_NAMES, type Source, type ArraySource, type FileItem, type FolderSource, type SkippedFile, type SplitName } from './sources';
 import { stratifiedSplit } from './splits';
 
 export interface ImportProgress {
@@ -278,7 +279,7 @@ export async function importDataset(options: ImportOptions): Promise<ImportResul
     concurrency: options.concurrency ?? 4,
   };
   options.onProgress?.({ phase: 'reading', done: 0, total: 0, skipped: 0 });
-  let source;
+  let source: Source;
   try {
     source = await readSource(options.path, options.signal);
   } catch (error) {
@@ -287,6 +288,8 @@ export async function importDataset(options: ImportOptions): Promise<ImportResul
     const code = (error as NodeJS.ErrnoException).code;
     throw new ImportError(`${options.path}: cannot read (${code ?? (error as Error).message})`);
   }
+  const catalog = options.catalog ? catalogEntry(options.catalog) : undefined;
+  if (catalog && source.kind !== 'folder' && catalog.classes.length === source.classes.length) source = { ...source, classes: catalog.classes, catalog };
   if (source.classes.length > MAX_CLASSES) throw new ImportError(`${options.path}: ${source.classes.length} classes; at most ${MAX_CLASSES} are supported`);
   const size = options.size ?? (source.kind === 'folder' ? DEFAULT_FOLDER_SIZE : null);
   if (size !== null && !(Number.isInteger(size) && size >= 8 && size <= 1024)) throw new ImportError(`size must be a whole number from 8 to 1024; got ${size}`);

@@ -25,7 +25,7 @@ function octal(header: Buffer, start: number, length: number): number {
  */
 export async function readTarEntries(source: AsyncIterable<Buffer>, want: (name: string) => boolean, signal?: AbortSignal): Promise<Map<string, Buffer>> {
   const found = new Map<string, Buffer>();
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let longName: string | null = null;
   let entry: { name: string; size: number; keep: boolean; chunks: Buffer[]; remaining: number; padding: number } | null = null;
   let ended = false;
@@ -62,7 +62,7 @@ export async function readTarEntries(source: AsyncIterable<Buffer>, want: (name:
       const size = octal(header, 124, 12);
       const type = String.fromCharCode(header[156] || 48);
       const prefix = header.toString('utf8', 257, 263).startsWith('ustar') ? field(header, 345, 155) : '';
-      const name = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
+      const name: string = longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
       longName = null;
       const padding = (BLOCK - (size % BLOCK)) % BLOCK;
       const keep = type === 'L' || ((type === '0' || type === '7') && want(name));

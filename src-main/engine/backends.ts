@@ -148,6 +148,13 @@ const attempts: Record<BackendName, () => Promise<Attempt>> = {
  *
  * @param preferred a backend to use instead of the automatic choice (else `CVB_BACKEND` if set);
  *   if it cannot start this throws an Error saying why. The better backends it skips are reported.
+ *
+ * Side effects, all confined to the calling process (so {@link probeBackend} can run it in a
+ * short-lived child): sets the global TF.js backend; loads tfjs-node-gpu / tfjs-node when installed
+ * (native TensorFlow; on a GPU this creates a CUDA context that lives as long as the process);
+ * sets TF_FORCE_GPU_ALLOW_GROWTH=true in process.env before loading tfjs-node-gpu unless already set;
+ * registers the project's wasm kernels and the wasm binary path. It writes no files and reads only
+ * the CVB_BACKEND environment variable.
  */
 export async function initBackend(preferred?: BackendName): Promise<BackendReport> {
   const requested = preferred ?? parseBackendName(process.env.CVB_BACKEND);

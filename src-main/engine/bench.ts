@@ -1,38 +1,53 @@
 /**
- * Kernel benchmark: GFLOP/s of the 3×3 convolution forward pass and of its two gradients on every
- * backend this machine can start, with the stock wasm input gradient alongside for comparison.
+ * Kernel benchmark: GFLOP/s of the 3×3 convolution and of the Dense (fully connected) layer, forward
+ * pass and both gradients, on every backend this machine can start, with the stock wasm kernels the
+ * project replaces alongside for comparison.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../contract';
 import { prepareWasm } from './backends';
-import { stockWasmConv2DBackpropInput } from './wasm-kernels/register';
+import { stockWasmBatchMatMul, stockWasmConv2DBackpropInput } from './wasm-kernels/register';
 
-export type KernelBenchOp = 'forward' | 'filterGradient' | 'inputGradient';
+/** filterGradient is the convolution's, weightGradient the Dense layer's dW = xᵀ·dy. */
+export type KernelBenchOp = 'forward' | 'filterGradient' | 'weightGradient' | 'inputGradient';
+
+/** 'conv': 3×3 Conv2D at strides 1 and 2. 'dense': 9216→4096 (AlexNet/VGG) and 512→10 Dense layers. */
+export type KernelBenchCase = 'conv' | 'dense';
 
 export interface KernelBenchResult {
   backend: BackendName;
+  case: KernelBenchCase;
   /** 'project' for the kernels the engine registers, 'stock' for the TF.js package's own. */
   implementation: 'project' | 'stock';
   op: KernelBenchOp;
-  /** N×H×W×Cin→Cout, e.g. "64×32×32×16→16". */
+  /** conv: N×H×W×Cin→Cout, e.g. "64×32×32×16→16"; dense: N×in→out, e.g. "32×9216→4096". */
   shape: string;
-  stride: number;
-  kernelSize: number;
+  /** conv only. */
+  stride?: number;
+  /** conv only. */
+  kernelSize?: number;
   /** Median over the repetitions. */
   milliseconds: number;
-  /** 2·N·OH·OW·K·K·Cin·Cout over the median time: the same count for the forward pass and both gradients. */
+  /**
+   * The same count for the forward pass and both gradients over the median time: conv
+   * 2·N·OH·OW·K·K·Cin·Cout, dense 2·N·in·out.
+   */
   gflops: number;
   repetitions: number;
 }
 
 export interface KernelBenchOptions {
   /**
-   * Batch 16 and 3 repetitions instead of batch 64 and 7. The cpu backend always runs a batch of 2 (4
-   * in full runs): its Conv2DBackpropFilter manages about 0.01 GFLOP/s.
+   * conv: batch 16 and 3 repetitions instead of batch 64 and 7. dense: batch 32 only instead of 32
+   * and 64, 3 repetitions instead of 7. The cpu backend always runs a batch of 2 (4 in full runs): its
+   * Conv2DBackpropFilter manages about 0.01 GFLOP/s. A case whose first call takes over a second
+   * (the stock wasm Dense gradients) counts that call and stops after 3 seconds or the repetitions.
    */
   quick?: boolean;
   /** Backends to measure; default: every one of tensorflow, wasm and cpu that starts. */
   backends?: BackendName[];
+  /** Default: both. */
+  cases?: KernelBenchCase[];
 }
 
 interface ConvShape {
@@ -55,16 +70,48 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/** Backends whose kernels have finished when they return: reading the result back would only add a copy. */
+const SYNCHRONOUS = new Set<string>(['tensorflow', 'wasm', 'cpu']);
+
 /** One call of a kernel function directly on the backend (no engine, no tape); returns milliseconds. */
 function timeOnce(kernelFunc: tf.KernelFunc, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): number {
   const backend = tf.backend();
   const start = performance.now();
   const out = kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
   // Reading the result waits for backends that run asynchronously.
-  backend.readSync(out.dataId);
+  if (!SYNCHRONOUS.has(tf.getBackend())) backend.readSync(out.dataId);
   const elapsed = performance.now() - start;
   backend.disposeData(out.dataId);
   return elapsed;
+}
+
+interface TimedCase {
+  op: KernelBenchOp;
+  implementation: 'project' | 'stock';
+  /** One timed call in milliseconds. */
+  run: () => number;
+}
+
+/** A first call slower than this is counted as a repetition and the case stops after {@link SLOW_BUDGET_MS}. */
+const SLOW_CALL_MS = 1000;
+const SLOW_BUDGET_MS = 3000;
+
+/**
+ * Median milliseconds of each case. Cases run round-robin, one repetition of each in turn, so load
+ * from other processes hits all alike; the first call of each is a warm-up unless it is slow.
+ */
+function timeCases(cases: TimedCase[], repetitions: number): { milliseconds: number; repetitions: number }[] {
+  const warmUps = cases.map((testCase) => testCase.run());
+  const times = warmUps.map((first) => (first > SLOW_CALL_MS ? [first] : []));
+  for (let repetition = 0; repetition < repetitions; repetition++) {
+    cases.forEach((testCase, index) => {
+      const slow = warmUps[index] > SLOW_CALL_MS;
+      const spent = times[index].reduce((sum, t) => sum + t, 0);
+      if (times[index].length >= repetitions || (slow && spent >= SLOW_BUDGET_MS)) return;
+      times[index].push(testCase.run());
+    });
+  }
+  return times.map((samples) => ({ milliseconds: median(samples), repetitions: samples.length }));
 }
 
 async function availableBackends(requested: BackendName[] | undefined): Promise<BackendName[]> {
@@ -79,21 +126,31 @@ async function availableBackends(requested: BackendName[] | undefined): Promise<
 }
 
 /**
- * Measures forward, filter-gradient and input-gradient 3×3 convolutions (strides 1 and 2) on each
- * available backend. Restores the backend that was active before.
+ * Measures forward, weight-gradient and input-gradient 3×3 convolutions (strides 1 and 2) and Dense
+ * layers on each available backend. Restores the backend that was active before.
  */
 export async function benchKernels(options: KernelBenchOptions = {}): Promise<KernelBenchResult[]> {
   const batch = options.quick ? 16 : 64;
   const repetitions = options.quick ? 3 : 7;
+  const cases = options.cases ?? ['conv', 'dense'];
   const previous = tf.getBackend();
   const results: KernelBenchResult[] = [];
   try {
     for (const backendName of await availableBackends(options.backends)) {
       await tf.setBackend(backendName);
-      for (const shape of SHAPES) {
-        for (const stride of [1, 2]) {
-          const backendBatch = backendName === 'cpu' ? (options.quick ? 2 : 4) : batch;
-          results.push(...benchShape(backendName, shape, stride, backendBatch, repetitions));
+      const cpuBatch = options.quick ? 2 : 4;
+      if (cases.includes('conv')) {
+        for (const shape of SHAPES) {
+          for (const stride of [1, 2]) {
+            const backendBatch = backendName === 'cpu' ? cpuBatch : batch;
+            results.push(...benchShape(backendName, shape, stride, backendBatch, repetitions));
+          }
+        }
+      }
+      if (cases.includes('dense')) {
+        const batches = backendName === 'cpu' ? [cpuBatch] : options.quick ? [32] : [32, 64];
+        for (const shape of DENSE_SHAPES) {
+          for (const denseBatch of batches) results.push(...benchDense(backendName, shape, denseBatch, repetitions));
         }
       }
     }
@@ -120,8 +177,7 @@ function benchShape(backendName: BackendName, shape: ConvShape, stride: number, 
     if (config == null) throw new Error(`backend '${backendName}' has no '${name}' kernel`);
     return config.kernelFunc;
   };
-  // Cases run round-robin, one repetition of each in turn, so load from other processes hits all alike.
-  const cases: { op: KernelBenchOp; implementation: 'project' | 'stock'; run: () => number }[] = [
+  const cases: TimedCase[] = [
     {
       op: 'forward',
       implementation: 'stock',
@@ -147,28 +203,80 @@ function benchShape(backendName: BackendName, shape: ConvShape, stride: number, 
     });
   }
   try {
-    const times = cases.map((testCase) => {
-      testCase.run();
-      return [] as number[];
-    });
-    for (let repetition = 0; repetition < repetitions; repetition++) {
-      cases.forEach((testCase, index) => times[index].push(testCase.run()));
-    }
-    return cases.map(({ op, implementation }, index) => {
-      const milliseconds = median(times[index]);
-      return {
-        backend: backendName,
-        implementation,
-        op,
-        shape: label,
-        stride,
-        kernelSize: k,
-        milliseconds,
-        gflops: flops / milliseconds / 1e6,
-        repetitions,
-      };
-    });
+    const timings = timeCases(cases, repetitions);
+    return cases.map(({ op, implementation }, index) => ({
+      backend: backendName,
+      case: 'conv',
+      implementation,
+      op,
+      shape: label,
+      stride,
+      kernelSize: k,
+      milliseconds: timings[index].milliseconds,
+      gflops: flops / timings[index].milliseconds / 1e6,
+      repetitions: timings[index].repetitions,
+    }));
   } finally {
     tf.dispose([x, filter, dy]);
+  }
+}
+
+interface DenseShape {
+  inputs: number;
+  units: number;
+}
+
+/** AlexNet's and VGG's first fully connected layer, and a CIFAR-10 classifier head. */
+const DENSE_SHAPES: DenseShape[] = [
+  { inputs: 9216, units: 4096 },
+  { inputs: 512, units: 10 },
+];
+
+/**
+ * y = x·W, dW = xᵀ·dy and dx = dy·Wᵀ as BatchMatMul calls (what tf.matMul and the gradients of
+ * tf.fused.matMul run; the Dense forward pass itself runs the _FusedMatMul kernel, stock on every
+ * backend). The forward pass gets a fresh copy of W on every call, as in training where the weights
+ * change every step: the wasm kernel caches XNNPACK's packed weights on the tensor.
+ */
+function benchDense(backendName: BackendName, shape: DenseShape, batch: number, repetitions: number): KernelBenchResult[] {
+  const { inputs: k, units: n } = shape;
+  const x = tf.randomNormal([batch, k]) as tf.Tensor2D;
+  const w = tf.randomNormal([k, n]) as tf.Tensor2D;
+  const dy = tf.randomNormal([batch, n]) as tf.Tensor2D;
+  const flops = 2 * batch * k * n;
+  const matMul = (transposeA: boolean, transposeB: boolean) => ({ transposeA, transposeB }) as unknown as tf.NamedAttrMap;
+  const forward = (kernelFunc: tf.KernelFunc) => () => {
+    const fresh = tf.clone(w);
+    try {
+      return timeOnce(kernelFunc, { a: x, b: fresh }, matMul(false, false));
+    } finally {
+      fresh.dispose();
+    }
+  };
+  const config = tf.getKernel('BatchMatMul', backendName);
+  if (config == null) throw new Error(`backend '${backendName}' has no 'BatchMatMul' kernel`);
+  const kernels: ['project' | 'stock', tf.KernelFunc][] = [];
+  const stock = backendName === 'wasm' ? stockWasmBatchMatMul() : null;
+  kernels.push([stock != null ? 'project' : 'stock', config.kernelFunc]);
+  if (stock != null) kernels.push(['stock', stock]);
+  const cases: TimedCase[] = kernels.flatMap(([implementation, kernelFunc]): TimedCase[] => [
+    { op: 'forward', implementation, run: forward(kernelFunc) },
+    { op: 'weightGradient', implementation, run: () => timeOnce(kernelFunc, { a: x, b: dy }, matMul(true, false)) },
+    { op: 'inputGradient', implementation, run: () => timeOnce(kernelFunc, { a: dy, b: w }, matMul(false, true)) },
+  ]);
+  try {
+    const timings = timeCases(cases, repetitions);
+    return cases.map(({ op, implementation }, index) => ({
+      backend: backendName,
+      case: 'dense',
+      implementation,
+      op,
+      shape: `${batch}×${k}→${n}`,
+      milliseconds: timings[index].milliseconds,
+      gflops: flops / timings[index].milliseconds / 1e6,
+      repetitions: timings[index].repetitions,
+    }));
+  } finally {
+    tf.dispose([x, w, dy]);
   }
 }

@@ -12,4 +12,5 @@ export {
   stockWasmKernel,
   WASM_GRADIENT_KERNELS,
 } from './wasm-kernels/register';
-export { benchKernels, type KernelBenchResult, type KernelBenchOptions } from './bench';
+export { probeBackend } from './probe';
+export { benchKernels, type KernelBenchCase, type KernelBenchOp, type KernelBenchResult, type KernelBenchOptions } from './bench';

@@ -101,9 +101,14 @@ export function planTraining(config: TrainConfig, train: Split): TrainPlan {
  * random.ts for how TF.js initializers are made deterministic). Models with auxiliary heads are
  * built with them, for their weighted losses.
  */
-export function buildTrainingModel(config: Pick<TrainConfig, 'model' | 'seed'>, input: [number, number, number], classes: number): LayersModel {
+export function buildTrainingModel(
+  config: Pick<TrainConfig, 'model' | 'seed'>,
+  input: [number, number, number],
+  classes: number,
+  switches: Record<string, unknown> = {},
+): LayersModel {
   const meta = getModelMeta(config.model);
-  const overrides = { input, classes, ...(meta?.auxOutputs ? { training: true, auxHeads: true } : {}) };
+  const overrides = { ...switches, input, classes, ...(meta?.auxOutputs ? { training: true, auxHeads: true } : {}) };
   return withMathRandom(new Mulberry32(streamSeeds(config.seed).init).next, () => createModel(config.model, overrides));
 }
 

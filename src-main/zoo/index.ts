@@ -6,6 +6,8 @@ import './alexnet';
 import './vgg';
 import './resnet';
 import './densenet';
+import './googlenet';
+import './inception';
 
 export * from './registry';
 export { inspectModel, modelParamCount, type ModelInspection, type InspectOptions } from './inspect';

@@ -29,6 +29,10 @@ interface Case {
 const CASES: Case[] = [
   { name: 'unbatched 5×7·7×3', aBatch: [], bBatch: [], m: 5, k: 7, n: 3 },
   { name: 'unbatched 33×65·65×17', aBatch: [], bBatch: [], m: 33, k: 65, n: 17 },
+  // Shapes where the cheaper form differs: (op(B)ᵀ·op(A)ᵀ)ᵀ for a large transposed operand.
+  { name: 'unbatched 48×64·64×2', aBatch: [], bBatch: [], m: 48, k: 64, n: 2 },
+  { name: 'unbatched 2×64·64×48', aBatch: [], bBatch: [], m: 2, k: 64, n: 48 },
+  { name: 'unbatched 64×2·2×64', aBatch: [], bBatch: [], m: 64, k: 2, n: 64 },
   { name: 'unbatched row vector 1×40·40×9', aBatch: [], bBatch: [], m: 1, k: 40, n: 9 },
   { name: 'rank 3 with batch 1 (as tf.fused.matMul passes)', aBatch: [1], bBatch: [1], m: 6, k: 11, n: 4 },
   { name: 'batched 3 × (4×9·9×5)', aBatch: [3], bBatch: [3], m: 4, k: 9, n: 5 },
@@ -128,6 +132,18 @@ describe('the project wasm BatchMatMul', () => {
     expect(chooseForm(false, true, dy, w, x)).toBe('transposed');
     expect(chooseForm(true, false, x, dy, w)).toBe('direct');
     expect(chooseForm(false, false, x, w, dy)).toBe('direct');
+  });
+
+  it('the parity cases cover both forms for every transposition', () => {
+    for (const [transposeA, transposeB] of TRANSPOSES.slice(1)) {
+      const forms = new Set(
+        CASES.map((c) => {
+          const { aShape, bShape } = operands(c, transposeA, transposeB);
+          return chooseForm(transposeA, transposeB, aShape.slice(-2).reduce((p, d) => p * d), bShape.slice(-2).reduce((p, d) => p * d), c.m * c.n);
+        }),
+      );
+      expect([...forms].sort()).toEqual(['direct', 'transposed']);
+    }
   });
 
   it('leaks neither tensors nor wasm heap buffers', async () => {

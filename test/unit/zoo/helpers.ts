@@ -23,6 +23,7 @@ export function smallOptions(name: string): Partial<BuildOptions> {
     Object.assign(options, { input: [28, 28, 1], widthMultiplier: 0.25 });
   }
   if ('auxHeads' in switches) Object.assign(options, { auxHeads: true, training: true });
+  if ('auxDropout' in switches) options.auxDropout = 0;
   return options;
 }
 

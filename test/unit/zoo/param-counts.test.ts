@@ -53,9 +53,11 @@ describe('parameter counts equal the references', () => {
     expect(getModelMeta(name), `${name} is registered`).toBeDefined();
     const inspection = inspectModel(name, reference.options);
     expect(inspection.params.trainable).toBe(reference.params);
-    // MACs of the inference graph (no aux heads), as torchvision's eval-mode forward.
+    // MACs of the inference graph (no aux heads), as torchvision's eval-mode forward. The
+    // brief asks for 2%; the counts are in fact exact, so any drift is worth a look.
     const macs = inspectModel(name, { ...reference.options, training: false }).macs;
     expect(Math.abs(macs - reference.macs) / reference.macs).toBeLessThan(0.02);
+    expect(macs).toBe(reference.macs);
   });
 
   it('modelParamCount gives the default build\'s trainable count', () => {

@@ -1,0 +1,244 @@
+/**
+ * `cvb bench [--json] [--quick]`: how fast this machine trains, as one JSON document.
+ *   kernels   GFLOP/s of 3×3 convolutions and their gradients per backend (engine's benchKernels)
+ *   training  per backend and model: images/s of the workbench's loop and of a bare TF.js loop
+ *             (tf.variableGrads + optimizer.applyGradients) on the same model, batch and backend
+ *   pipeline  images/s of batch preparation (uint8 → normalised float batch)
+ *   backend, versions, cpu
+ * Timings are medians over several steps after warm-up, so load from other processes moves them less.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { TrainConfigSchema, type BackendName, type BackendReport } from '../contract';
+import { channelStats, gatherBatch } from '../data/batches';
+import type { LoadedDataset } from '../data/datasets';
+import { benchKernels, initBackend, prepareWasm, type KernelBenchResult } from '../engine';
+import { buildTrainingModel, runTraining } from '../train/loop';
+import { Mulberry32 } from '../train/random';
+import { getModelMeta } from '../zoo';
+import type { CommandContext } from './main';
+import { parseCommandArgs } from './main';
+import { printJson } from './output';
+
+const BATCH = 64;
+const INPUT: [number, number, number] = [32, 32, 3];
+const CLASSES = 10;
+const LEARNING_RATE = 0.01;
+
+/** resnet20 first, then small variants of other families, whichever the zoo has registered. */
+const CANDIDATES: { model: string; switches: Record<string, unknown> }[] = [
+  { model: 'resnet20', switches: {} },
+  { model: 'vgg11_bn', switches: { smallInput: true, widthMultiplier: 0.25 } },
+  { model: 'densenet_bc_100_k12', switches: {} },
+  { model: 'alexnet', switches: { smallInput: true, widthMultiplier: 0.25 } },
+  { model: 'googlenet', switches: { smallInput: true, widthMultiplier: 0.25 } },
+  { model: 'resnext50_32x4d', switches: { smallInput: true, widthMultiplier: 0.25 } },
+  { model: 'seresnet50', switches: { smallInput: true, widthMultiplier: 0.25 } },
+];
+
+export interface TrainingBenchResult {
+  backend: BackendName;
+  model: string;
+  family: string;
+  switches: Record<string, unknown>;
+  input: [number, number, number];
+  batchSize: number;
+  /** Median images/s of the bare TF.js loop. */
+  bareImagesPerSec: number;
+  /** Median images/s of the workbench's loop, measured between consecutive steps (everything included). */
+  workbenchImagesPerSec: number;
+  /** workbench / bare; the target is ≥ 0.95. */
+  ratio: number;
+  timedSteps: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+function syntheticDataset(count: number): LoadedDataset {
+  const random = new Mulberry32(1);
+  const pixels = INPUT[0] * INPUT[1] * INPUT[2];
+  const images = new Uint8Array(count * pixels);
+  for (let i = 0; i < images.length; i++) images[i] = Math.floor(random.next() * 256);
+  const labels = Uint8Array.from({ length: count }, (_, i) => i % CLASSES);
+  const split = { images, labels, count };
+  const info = { id: 'bench', name: 'bench', classes: Array.from({ length: CLASSES }, (_, i) => String(i)), input: INPUT, trainCount: count, testCount: count, source: 'synthetic' };
+  return { info, train: split, test: split };
+}
+
+/** Seconds per step of the bare loop: one tidy with variableGrads + applyGradients, one read. */
+function bareSteps(model: tfl.LayersModel, dataset: LoadedDataset, steps: number): number[] {
+  const norm = channelStats(dataset.train, INPUT[2]);
+  const indices = Uint32Array.from({ length: BATCH }, (_, i) => i);
+  const x = tf.tensor4d(gatherBatch(dataset.train, indices, INPUT[2], norm), [BATCH, ...INPUT]);
+  const y = tf.oneHot(tf.tensor1d(Array.from(indices, (i) => dataset.train.labels[i]), 'int32'), CLASSES);
+  const optimizer = tf.train.momentum(LEARNING_RATE, 0.9);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < steps; i++) {
+      const began = performance.now();
+      const loss = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => {
+          const output = model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[];
+          return tf.losses.softmaxCrossEntropy(y, Array.isArray(output) ? output[0] : output) as tf.Scalar;
+        }, variables);
+        optimizer.applyGradients(grads);
+        return value;
+      });
+      loss.dataSync();
+      loss.dispose();
+      times.push((performance.now() - began) / 1000);
+    }
+  } finally {
+    tf.dispose([x, y]);
+    optimizer.dispose();
+  }
+  return times;
+}
+
+/** Seconds between consecutive steps of the workbench's loop (SGD with momentum, as the bare loop). */
+async function workbenchSteps(model: tfl.LayersModel, dataset: LoadedDataset, steps: number): Promise<number[]> {
+  const config = TrainConfigSchema.parse({
+    model: 'bench', dataset: 'bench', epochs: 1, batchSize: BATCH, learningRate: LEARNING_RATE, optimizer: 'momentum', validationFraction: 0, maxSteps: steps + 1,
+  });
+  const stamps: number[] = [];
+  await runTraining(config, dataset, model, {
+    shouldStop: () => false,
+    onMetric: (event) => {
+      if (event.type === 'step') stamps.push(performance.now());
+    },
+  });
+  return stamps.slice(1).map((stamp, i) => (stamp - stamps[i]) / 1000);
+}
+
+async function benchTraining(backend: BackendName, candidate: (typeof CANDIDATES)[number], warmup: number, timed: number): Promise<TrainingBenchResult> {
+  await tf.setBackend(backend);
+  const dataset = syntheticDataset(BATCH * (warmup + timed + 2));
+  const config = { model: candidate.model, seed: 42 };
+  const bareModel = buildTrainingModel(config, INPUT, CLASSES, candidate.switches);
+  const loopModel = buildTrainingModel(config, INPUT, CLASSES, candidate.switches);
+  try {
+    // Bare, workbench, bare again: the two bare passes bracket the workbench's, so a change in load hits both.
+    const bare = bareSteps(bareModel, dataset, warmup + Math.ceil(timed / 2)).slice(warmup);
+    const loop = (await workbenchSteps(loopModel, dataset, warmup + timed)).slice(warmup);
+    bare.push(...bareSteps(bareModel, dataset, Math.floor(timed / 2)));
+    const bareImagesPerSec = BATCH / median(bare);
+    const workbenchImagesPerSec = BATCH / median(loop);
+    return {
+      backend,
+      model: candidate.model,
+      family: getModelMeta(candidate.model)?.family ?? 'unknown',
+      switches: candidate.switches,
+      input: INPUT,
+      batchSize: BATCH,
+      bareImagesPerSec,
+      workbenchImagesPerSec,
+      ratio: workbenchImagesPerSec / bareImagesPerSec,
+      timedSteps: timed,
+    };
+  } finally {
+    bareModel.dispose();
+    loopModel.dispose();
+  }
+}
+
+/** Images/s of turning uint8 images into a normalised float batch (gatherBatch), batch 64 at 32×32×3. */
+function benchPipeline(repetitions: number): { what: string; imagesPerSec: number; batchSize: number } {
+  const dataset = syntheticDataset(BATCH * 16);
+  const norm = channelStats(dataset.train, INPUT[2]);
+  const out = new Float32Array(BATCH * INPUT[0] * INPUT[1] * INPUT[2]);
+  const random = new Mulberry32(2);
+  const times: number[] = [];
+  for (let r = 0; r < repetitions; r++) {
+    const indices = Uint32Array.from({ length: BATCH }, () => Math.floor(random.next() * dataset.train.count));
+    const began = performance.now();
+    gatherBatch(dataset.train, indices, INPUT[2], norm, out);
+    times.push((performance.now() - began) / 1000);
+  }
+  return { what: 'gatherBatch: uint8 → normalised float32, no augmentation', imagesPerSec: BATCH / median(times), batchSize: BATCH };
+}
+
+function packageVersion(name: string): string {
+  try {
+    const require = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+async function availableBackends(best: BackendReport): Promise<BackendName[]> {
+  const names: BackendName[] = best.name === 'tensorflow' ? ['tensorflow'] : [];
+  prepareWasm();
+  if (await tf.setBackend('wasm')) names.push('wasm');
+  if (await tf.setBackend('cpu')) names.push('cpu');
+  return names;
+}
+
+export async function benchCommand(context: CommandContext): Promise<number> {
+  const { values } = parseCommandArgs(
+    context.args,
+    {
+      quick: { type: 'boolean', default: false },
+      backends: { type: 'string' },
+      models: { type: 'string' },
+    },
+    false,
+  );
+  const options = values as { quick: boolean; backends?: string; models?: string };
+  const quick = options.quick;
+  const log = (line: string) => {
+    if (!context.json) process.stderr.write(`${line}\n`);
+  };
+  const backend = await initBackend();
+  const chosen = options.backends?.split(',').map((name) => name.trim()) ?? null;
+  const backends = (await availableBackends(backend)).filter((name) => !chosen || chosen.includes(name));
+  const wanted = options.models?.split(',').map((name) => name.trim());
+  const models = wanted
+    ? CANDIDATES.filter((c) => wanted.includes(c.model) && getModelMeta(c.model))
+    : [CANDIDATES[0], ...CANDIDATES.slice(1).filter((c) => getModelMeta(c.model) && getModelMeta(c.model)!.family !== 'ResNet').slice(0, 2)];
+
+  log(`kernels on ${backends.join(', ')}...`);
+  const kernels: KernelBenchResult[] = await benchKernels({ quick, backends });
+  const training: TrainingBenchResult[] = [];
+  for (const name of backends) {
+    // The pure-JS cpu backend is an order of magnitude slower: fewer steps there.
+    const slow = name === 'cpu';
+    const warmup = 1;
+    const timed = quick || slow ? 3 : 7;
+    for (const candidate of models) {
+      log(`training ${candidate.model} on ${name}...`);
+      const result = await benchTraining(name, candidate, warmup, timed);
+      log(`  bare ${result.bareImagesPerSec.toFixed(1)} images/s, workbench ${result.workbenchImagesPerSec.toFixed(1)} images/s (×${result.ratio.toFixed(3)})`);
+      training.push(result);
+    }
+  }
+  const pipeline = benchPipeline(quick ? 20 : 100);
+  await tf.setBackend(backend.name);
+  const cpus = os.cpus();
+  const report = {
+    backend,
+    quick,
+    kernels,
+    training,
+    pipeline,
+    versions: {
+      node: process.versions.node,
+      tfjsCore: tf.version_core,
+      tfjsLayers: tfl.version_layers,
+      tfjsBackendWasm: packageVersion('@tensorflow/tfjs-backend-wasm'),
+      tfjsBackendCpu: packageVersion('@tensorflow/tfjs-backend-cpu'),
+      tfjsNode: packageVersion('@tensorflow/tfjs-node'),
+    },
+    cpu: { model: cpus[0]?.model.trim() ?? 'unknown', count: cpus.length, platform: `${process.platform}-${process.arch}` },
+  };
+  if (context.json) printJson(report);
+  else process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  return 0;
+}

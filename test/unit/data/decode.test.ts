@@ -1,0 +1,176 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { decodeBmp, encodeBmp24 } from '../../../src-main/data/bmp';
+import { decodeImage, SkipError, type DecodeOptions } from '../../../src-main/data/decode';
+import { bombPng, noise, png16, solid } from './fixtures';
+
+const at = (height: number, width: number, extra: Partial<DecodeOptions> = {}): DecodeOptions => ({ height, width, resize: 'squash', background: 'white', maxPixels: 1_000_000, ...extra });
+const pixel = (pixels: Uint8Array, i: number) => Array.from(pixels.subarray(i * 3, i * 3 + 3));
+
+async function reason(bytes: Uint8Array, options = at(8, 8)): Promise<string> {
+  try {
+    await decodeImage(bytes, options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(SkipError);
+    return (error as SkipError).reason;
+  }
+  throw new Error('decoded, expected a skip');
+}
+
+describe('decoding every colour mode', () => {
+  it('scales 16-bit grayscale and RGB to 8 bits instead of clamping', async () => {
+    const gray = await decodeImage(png16(4, 1, 1, [0, 1000, 30000, 65535]), at(1, 4));
+    expect(gray.gray).toBe(true);
+    const values = [0, 1, 2, 3].map((i) => pixel(gray.pixels, i)[0]);
+    [0, 1000 / 257, 30000 / 257, 255].forEach((expected, i) => expect(Math.abs(values[i] - expected)).toBeLessThanOrEqual(1));
+    const rgb = await decodeImage(png16(1, 1, 3, [65535, 30000, 1000]), at(1, 1));
+    expect(rgb.gray).toBe(false);
+    const [r, g, b] = pixel(rgb.pixels, 0);
+    expect(r).toBe(255);
+    expect(Math.abs(g - 117)).toBeLessThanOrEqual(1);
+    expect(b).toBeLessThanOrEqual(4);
+  });
+
+  it('flattens alpha onto the chosen background (white by default, black on request)', async () => {
+    const rgba = await sharp(Buffer.from([255, 0, 0, 0, 0, 0, 255, 255]), { raw: { width: 2, height: 1, channels: 4 } }).png().toBuffer();
+    const white = await decodeImage(rgba, at(1, 2));
+    expect(pixel(white.pixels, 0)).toEqual([255, 255, 255]);
+    expect(pixel(white.pixels, 1)).toEqual([0, 0, 255]);
+    const black = await decodeImage(rgba, at(1, 2, { background: 'black' }));
+    expect(pixel(black.pixels, 0)).toEqual([0, 0, 0]);
+    const alpha16 = await decodeImage(png16(1, 1, 4, [65535, 0, 0, 0]), at(1, 1));
+    expect(pixel(alpha16.pixels, 0)).toEqual([255, 255, 255]);
+  });
+
+  it('reads grayscale (8-bit, with alpha) as gray and colour as colour', async () => {
+    const grayJpeg = await solid(8, 8, [100, 100, 100]).toColourspace('b-w').jpeg().toBuffer();
+    const decoded = await decodeImage(grayJpeg, at(8, 8));
+    expect(decoded.gray).toBe(true);
+    expect(Math.abs(pixel(decoded.pixels, 0)[0] - 100)).toBeLessThanOrEqual(2);
+    const grayAlpha = png16(1, 1, 2, [30000, 0]);
+    expect(pixel((await decodeImage(grayAlpha, at(1, 1))).pixels, 0)).toEqual([255, 255, 255]);
+    const colour = await decodeImage(await solid(8, 8, [200, 10, 10]).png().toBuffer(), at(8, 8));
+    expect(colour.gray).toBe(false);
+    const palette = await decodeImage(await solid(8, 8, [0, 128, 255]).png({ palette: true }).toBuffer(), at(8, 8));
+    expect(pixel(palette.pixels, 0)).toEqual([0, 128, 255]);
+  });
+
+  it('converts CMYK to sRGB', async () => {
+    const cmyk = await solid(8, 8, [255, 0, 0]).toColourspace('cmyk').jpeg().toBuffer();
+    expect((await sharp(cmyk).metadata()).space).toBe('cmyk');
+    const [r, g, b] = pixel((await decodeImage(cmyk, at(8, 8))).pixels, 0);
+    expect(r).toBeGreaterThan(200);
+    expect(g).toBeLessThan(60);
+    expect(b).toBeLessThan(60);
+  });
+
+  it('applies EXIF orientation', async () => {
+    // 4 wide × 2 tall: left half red, right half blue; orientation 6 shows it rotated 90° clockwise.
+    const raw = Buffer.alloc(4 * 2 * 3);
+    for (let y = 0; y < 2; y++) for (let x = 0; x < 4; x++) raw.set(x < 2 ? [255, 0, 0] : [0, 0, 255], (y * 4 + x) * 3);
+    const jpeg = await sharp(raw, { raw: { width: 4, height: 2, channels: 3 } }).png().withMetadata({ orientation: 6 }).toBuffer();
+    const decoded = await decodeImage(jpeg, at(4, 2));
+    expect(decoded.sourceWidth).toBe(2);
+    expect(decoded.sourceHeight).toBe(4);
+    expect(pixel(decoded.pixels, 0)).toEqual([255, 0, 0]);
+    expect(pixel(decoded.pixels, 7)).toEqual([0, 0, 255]);
+  });
+
+  it('reads JPEG, PNG, WebP, GIF (first frame), TIFF and BMP', async () => {
+    const base = solid(6, 4, [20, 200, 60]);
+    const files = {
+      jpeg: await base.clone().jpeg({ quality: 95 }).toBuffer(),
+      png: await base.clone().png().toBuffer(),
+      webp: await base.clone().webp({ lossless: true }).toBuffer(),
+      gif: await sharp([await solid(6, 4, [20, 200, 60]).png().toBuffer(), await solid(6, 4, [255, 0, 0]).png().toBuffer()], { join: { animated: true } }).gif().toBuffer(),
+      tiff: await base.clone().tiff().toBuffer(),
+      bmp: encodeBmp24(6, 4, new Uint8Array(6 * 4 * 3).map((_, i) => [20, 200, 60][i % 3])),
+    };
+    expect((await sharp(files.gif).metadata()).pages).toBe(2);
+    for (const [format, bytes] of Object.entries(files)) {
+      const decoded = await decodeImage(bytes, at(4, 6));
+      expect(decoded.format).toBe(format);
+      const [r, g, b] = pixel(decoded.pixels, 5);
+      expect(Math.abs(r - 20) + Math.abs(g - 200) + Math.abs(b - 60), format).toBeLessThanOrEqual(12);
+    }
+  });
+
+  it('resizes by squash, center-crop or pad', async () => {
+    // 8×4: left half black, right half white.
+    const raw = Buffer.alloc(8 * 4 * 3);
+    for (let y = 0; y < 4; y++) for (let x = 4; x < 8; x++) raw.fill(255, (y * 8 + x) * 3, (y * 8 + x) * 3 + 3);
+    const image = await sharp(raw, { raw: { width: 8, height: 4, channels: 3 } }).png().toBuffer();
+    const squash = await decodeImage(image, at(4, 4, { resize: 'squash' }));
+    expect(pixel(squash.pixels, 0)[0]).toBeLessThan(30);
+    expect(pixel(squash.pixels, 3)[0]).toBeGreaterThan(225);
+    const pad = await decodeImage(image, at(8, 8, { resize: 'pad', background: 'black' }));
+    expect(pixel(pad.pixels, 8 * 7 + 7)).toEqual([0, 0, 0]);
+    expect(pixel(pad.pixels, 8 * 3 + 7)[0]).toBeGreaterThan(225);
+    const crop = await decodeImage(image, at(4, 4, { resize: 'crop' }));
+    expect(pixel(crop.pixels, 0)[0]).toBeLessThan(30);
+    expect(pixel(crop.pixels, 3)[0]).toBeGreaterThan(225);
+  });
+
+  it('decodes BMP variants: 8-bit palette, 32-bit bitfields, top-down; refuses RLE', () => {
+    const rgb = Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]);
+    const bmp = encodeBmp24(2, 2, rgb);
+    const decoded = decodeBmp(bmp);
+    expect(Array.from(decoded.data)).toEqual(Array.from(rgb));
+    // Top-down: negative height flips the row order back.
+    const topDown = Uint8Array.from(bmp);
+    const view = new DataView(topDown.buffer);
+    view.setInt32(22, -2, true);
+    expect(Array.from(decodeBmp(topDown).data.subarray(0, 3))).toEqual([255, 255, 255].slice(0, 0).concat([0, 0, 255]));
+    // 8-bit palette, 2×1: indices 1, 0.
+    const palette = new Uint8Array(54 + 8 + 4);
+    const pv = new DataView(palette.buffer);
+    palette.set([0x42, 0x4d]);
+    pv.setUint32(10, 62, true);
+    pv.setUint32(14, 40, true);
+    pv.setInt32(18, 2, true);
+    pv.setInt32(22, 1, true);
+    pv.setUint16(28, 8, true);
+    pv.setUint32(46, 2, true);
+    palette.set([0, 0, 255, 0, 255, 0, 0, 0], 54); // BGRA: red, blue
+    palette.set([1, 0, 0, 0], 62);
+    expect(Array.from(decodeBmp(palette).data)).toEqual([0, 0, 255, 255, 0, 0]);
+    // 32-bit BI_BITFIELDS with an alpha mask.
+    const b32 = new Uint8Array(70 + 4);
+    const v32 = new DataView(b32.buffer);
+    b32.set([0x42, 0x4d]);
+    v32.setUint32(10, 70, true);
+    v32.setUint32(14, 56, true);
+    v32.setInt32(18, 1, true);
+    v32.setInt32(22, 1, true);
+    v32.setUint16(28, 32, true);
+    v32.setUint32(30, 3, true);
+    v32.setUint32(54, 0x00ff0000, true);
+    v32.setUint32(58, 0x0000ff00, true);
+    v32.setUint32(62, 0x000000ff, true);
+    v32.setUint32(66, 0xff000000, true);
+    v32.setUint32(70, 0x80102030, true);
+    const d32 = decodeBmp(b32);
+    expect(d32.channels).toBe(4);
+    expect(Array.from(d32.data)).toEqual([0x10, 0x20, 0x30, 0x80]);
+    const rle = Uint8Array.from(bmp);
+    new DataView(rle.buffer).setUint32(30, 1, true);
+    expect(() => decodeBmp(rle)).toThrow(/RLE/);
+  });
+});
+
+describe('bad files are refused with a reason', () => {
+  it('empty, not an image, truncated, corrupt, too large, SVG', async () => {
+    expect(await reason(new Uint8Array(0))).toMatch(/^empty file/);
+    expect(await reason(Buffer.from('just some notes\n'))).toMatch(/^not an image/);
+    const jpeg = await noise(64, 64, 1).jpeg().toBuffer();
+    expect(await reason(jpeg.subarray(0, jpeg.length >> 1))).toMatch(/^corrupt or truncated jpeg/);
+    const png = await noise(64, 64, 2).png().toBuffer();
+    expect(await reason(png.subarray(0, png.length - 200))).toMatch(/^corrupt or truncated png/);
+    const garbage = Buffer.concat([png.subarray(0, 40), Buffer.alloc(500, 7)]);
+    expect(await reason(garbage)).toMatch(/^corrupt or truncated png/);
+    expect(await reason(bombPng(30_000, 30_000), at(8, 8, { maxPixels: 100_000_000 }))).toMatch(/^too large: 30000×30000/);
+    expect(await reason(await noise(64, 64, 3).png().toBuffer(), at(8, 8, { maxPixels: 1000 }))).toMatch(/^too large/);
+    expect(await reason(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>'))).toMatch(/^not an image/);
+    expect(await reason(encodeBmp24(2, 2, new Uint8Array(12)).subarray(0, 58))).toMatch(/BMP/);
+  });
+});

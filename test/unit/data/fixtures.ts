@@ -1,0 +1,69 @@
+/** Test fixtures built on the fly: images in every format and colour mode, bad files, archives. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+
+function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function pngChunk(type: string, data: Uint8Array): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/** A PNG written by hand: 16-bit samples (sharp cannot be asked for exact 16-bit values). */
+export function png16(width: number, height: number, channels: 1 | 2 | 3 | 4, values: number[]): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 16;
+  header[9] = { 1: 0, 2: 4, 3: 2, 4: 6 }[channels];
+  const rows: Buffer[] = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * channels * 2);
+    for (let i = 0; i < width * channels; i++) row.writeUInt16BE(values[y * width * channels + i], 1 + 2 * i);
+    rows.push(row);
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(Buffer.concat(rows))), pngChunk('IEND', new Uint8Array(0))]);
+}
+
+/** A PNG whose header claims `width`×`height` (a decompression bomb) with almost no data. */
+export function bombPng(width: number, height: number): Buffer {
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8;
+  header[9] = 2;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(Buffer.alloc(1000))), pngChunk('IEND', new Uint8Array(0))]);
+}
+
+export function solid(width: number, height: number, rgb: [number, number, number]): sharp.Sharp {
+  return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } });
+}
+
+/** A noisy RGB image (so that JPEG has something to encode and truncation bites). */
+export function noise(width: number, height: number, seed: number): sharp.Sharp {
+  const data = Buffer.alloc(width * height * 3);
+  let state = seed;
+  for (let i = 0; i < data.length; i++) {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    data[i] = state >> 23;
+  }
+  return sharp(data, { raw: { width, height, channels: 3 } });
+}
+
+export function write(path: string, data: Uint8Array | string): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, data);
+}
