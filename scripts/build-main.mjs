@@ -21,6 +21,7 @@ await Promise.all([
       cli: 'src-main/cli/main.ts',
       'train-worker': 'src-main/train/worker.ts',
       'infer-worker': 'src-main/infer/worker.ts',
+      'backend-probe': 'src-main/engine/probe-process.ts',
     },
     outExtension: { '.js': '.js' },
     banner: { js: "import { createRequire as __cvbCreateRequire } from 'node:module'; const require = __cvbCreateRequire(import.meta.url);" },

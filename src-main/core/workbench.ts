@@ -4,6 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   parseRequest,
   type ApiError,
@@ -18,6 +19,7 @@ import {
 import type { HostToWorker, WorkerToHost } from '../train/protocol';
 import { InvalidRunIdError, isProcessAlive, RunNotFoundError, RunStore, toSummary } from '../store/runs';
 import { getModelMeta, listModels, modelParamCount } from '../zoo';
+import { probeBackendInChild } from './backend-probe';
 import { createDatasetService } from './datasets';
 import { recipeHandlers } from './recipes';
 import type { Handlers } from './handlers';
@@ -76,6 +78,17 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   const active = new Map<string, ActiveRun>();
   const progressIntervalMs = options.progressIntervalMs ?? 100;
   let lastBackend: BackendReport | null = null;
+  let probe: Promise<BackendReport | null> | null = null;
+  /** The backend report of the latest run, else the probe's (asked once, in a child process). */
+  function backendReport(): Promise<BackendReport | null> {
+    if (lastBackend) return Promise.resolve(lastBackend);
+    probe ??= probeBackendInChild({
+      entry: join(dirname(options.workerEntry), 'backend-probe.js'),
+      execPath: options.workerExecPath,
+      env: options.workerEnv,
+    }).catch(() => null);
+    return probe;
+  }
 
   function emit(message: EventMessage): void {
     for (const listener of listeners) {
@@ -204,12 +217,12 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   const handlers: Handlers<MethodName> = {
     ...datasets.handlers,
     ...recipeHandlers,
-    'system.info': () => ({
+    'system.info': async () => ({
       version: options.version ?? '0.0.0',
       platform: `${process.platform}-${process.arch}`,
       home: options.home,
       mode: options.mode,
-      backend: lastBackend,
+      backend: await backendReport(),
     }),
     'models.list': () =>
       listModels().map((meta) => ({

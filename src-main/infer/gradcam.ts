@@ -52,11 +52,11 @@ export function gradCam(model: LayersModel, input: tf.Tensor4D, layer: string, c
   const cam = tf.tidy(() => {
     const gradient = tf.grad((delta: tf.Tensor) => {
       const { outputs, taps } = runGraph(model, input, { taps: [layer], inject: { layer, delta } });
-      activation = tf.keep(taps.get(layer)!.clone());
+      activation = tf.keep(tf.clone(taps.get(layer)!));
       return tf.sum(tf.slice(outputs[0], [0, classIndex], [1, 1]));
     })(tf.zeros([1, height, width, channels]));
     const weights = tf.mean(gradient, [1, 2], true);
-    const map = tf.relu(tf.sum(tf.mul(activation!, weights), -1)).reshape([height, width]);
+    const map = tf.reshape(tf.relu(tf.sum(tf.mul(activation!, weights), -1)), [height, width]);
     const peak = tf.max(map);
     return tf.div(map, tf.maximum(peak, 1e-12));
   });

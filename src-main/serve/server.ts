@@ -44,7 +44,9 @@ export interface ServerLimits {
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
-  maxPayloadBytes: 1024 * 1024,
+  // 16 MiB: an image for infer.predict travels base64-encoded (up to INFER_LIMITS.imageBytes, 12 MiB,
+  // is 16 MiB of text); the renderer downscales bigger pictures before sending them.
+  maxPayloadBytes: 16 * 1024 * 1024 + 64 * 1024,
   maxBufferedBytes: 16 * 1024 * 1024,
   heartbeatMs: 30_000,
 };

@@ -76,6 +76,17 @@ describe('runs.start validation', () => {
   });
 });
 
+describe('system.info', () => {
+  it('reports the backend training would use, probed in a child process, with the reasons for passing over the better ones', async () => {
+    const { workbench } = await makeWorkbench();
+    const info = await workbench.request('system.info', {});
+    expect(info).toMatchObject({ ok: true, value: { mode: 'test', version: 'test' } });
+    const backend = info.ok ? (info.value as { backend: { name: string; passedOver: { name: string; reason: string }[] } }).backend : null;
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(backend?.name);
+    if (backend?.name !== 'tensorflow') expect(backend?.passedOver.map((p) => p.name)).toContain('tensorflow');
+  });
+});
+
 describe('training through Core and the worker process', () => {
   it('trains, relays throttled progress, writes the run folder and finds it after a restart', async () => {
     const { workbench, home, events } = await makeWorkbench();
