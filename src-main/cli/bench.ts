@@ -71,17 +71,16 @@ function syntheticDataset(count: number): LoadedDataset {
   return { info, train: split, test: split };
 }
 
-/** Seconds per step of the bare loop: one tidy with variableGrads + applyGradients, one read. */
-function bareSteps(model: tfl.LayersModel, dataset: LoadedDataset, steps: number): number[] {
+/** The bare loop: one tidy with variableGrads + applyGradients and one read per step, on a fixed batch. */
+function bareLoop(model: tfl.LayersModel, dataset: LoadedDataset): { step(): number; dispose(): void } {
   const norm = channelStats(dataset.train, INPUT[2]);
   const indices = Uint32Array.from({ length: BATCH }, (_, i) => i);
   const x = tf.tensor4d(gatherBatch(dataset.train, indices, INPUT[2], norm), [BATCH, ...INPUT]);
   const y = tf.oneHot(tf.tensor1d(Array.from(indices, (i) => dataset.train.labels[i]), 'int32'), CLASSES);
   const optimizer = tf.train.momentum(LEARNING_RATE, 0.9);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const times: number[] = [];
-  try {
-    for (let i = 0; i < steps; i++) {
+  return {
+    step() {
       const began = performance.now();
       const loss = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => {
@@ -93,28 +92,41 @@ function bareSteps(model: tfl.LayersModel, dataset: LoadedDataset, steps: number
       });
       loss.dataSync();
       loss.dispose();
-      times.push((performance.now() - began) / 1000);
-    }
-  } finally {
-    tf.dispose([x, y]);
-    optimizer.dispose();
-  }
-  return times;
+      return (performance.now() - began) / 1000;
+    },
+    dispose() {
+      tf.dispose([x, y]);
+      optimizer.dispose();
+    },
+  };
 }
 
-/** Seconds between consecutive steps of the workbench's loop (SGD with momentum, as the bare loop). */
-async function workbenchSteps(model: tfl.LayersModel, dataset: LoadedDataset, steps: number): Promise<number[]> {
+/**
+ * Steps of the workbench's loop (SGD with momentum, as the bare loop) interleaved one for one with
+ * bare steps, so both see the same load from other processes. A bare step runs inside the loop's
+ * metric hook; the loop's time is the interval between its consecutive steps minus that bare step,
+ * so it includes everything the loop does (batch gathering, metrics, hooks, yielding to events).
+ */
+async function interleavedSteps(loopModel: tfl.LayersModel, bare: { step(): number }, dataset: LoadedDataset, steps: number): Promise<{ loop: number[]; bare: number[] }> {
   const config = TrainConfigSchema.parse({
     model: 'bench', dataset: 'bench', epochs: 1, batchSize: BATCH, learningRate: LEARNING_RATE, optimizer: 'momentum', validationFraction: 0, maxSteps: steps + 1,
   });
-  const stamps: number[] = [];
-  await runTraining(config, dataset, model, {
+  const loop: number[] = [];
+  const bareTimes: number[] = [];
+  let previous: number | null = null;
+  let inserted = 0;
+  await runTraining(config, dataset, loopModel, {
     shouldStop: () => false,
     onMetric: (event) => {
-      if (event.type === 'step') stamps.push(performance.now());
+      if (event.type !== 'step') return;
+      const now = performance.now();
+      if (previous !== null) loop.push((now - previous) / 1000 - inserted);
+      previous = now;
+      inserted = bare.step();
+      bareTimes.push(inserted);
     },
   });
-  return stamps.slice(1).map((stamp, i) => (stamp - stamps[i]) / 1000);
+  return { loop, bare: bareTimes };
 }
 
 async function benchTraining(backend: BackendName, candidate: (typeof CANDIDATES)[number], warmup: number, timed: number): Promise<TrainingBenchResult> {
@@ -123,13 +135,11 @@ async function benchTraining(backend: BackendName, candidate: (typeof CANDIDATES
   const config = { model: candidate.model, seed: 42 };
   const bareModel = buildTrainingModel(config, INPUT, CLASSES, candidate.switches);
   const loopModel = buildTrainingModel(config, INPUT, CLASSES, candidate.switches);
+  const bare = bareLoop(bareModel, dataset);
   try {
-    // Bare, workbench, bare again: the two bare passes bracket the workbench's, so a change in load hits both.
-    const bare = bareSteps(bareModel, dataset, warmup + Math.ceil(timed / 2)).slice(warmup);
-    const loop = (await workbenchSteps(loopModel, dataset, warmup + timed)).slice(warmup);
-    bare.push(...bareSteps(bareModel, dataset, Math.floor(timed / 2)));
-    const bareImagesPerSec = BATCH / median(bare);
-    const workbenchImagesPerSec = BATCH / median(loop);
+    const times = await interleavedSteps(loopModel, bare, dataset, warmup + timed);
+    const bareImagesPerSec = BATCH / median(times.bare.slice(warmup));
+    const workbenchImagesPerSec = BATCH / median(times.loop.slice(warmup));
     return {
       backend,
       model: candidate.model,
@@ -143,6 +153,7 @@ async function benchTraining(backend: BackendName, candidate: (typeof CANDIDATES
       timedSteps: timed,
     };
   } finally {
+    bare.dispose();
     bareModel.dispose();
     loopModel.dispose();
   }
