@@ -77,7 +77,7 @@ function bareLoop(model: tfl.LayersModel, dataset: LoadedDataset): { step(): num
   const indices = Uint32Array.from({ length: BATCH }, (_, i) => i);
   const x = tf.tensor4d(gatherBatch(dataset.train, indices, INPUT[2], norm), [BATCH, ...INPUT]);
   const y = tf.oneHot(tf.tensor1d(Array.from(indices, (i) => dataset.train.labels[i]), 'int32'), CLASSES);
-  const optimizer = tf.train.momentum(LEARNING_RATE, 0.9);
+  const optimizer: tf.Optimizer = tf.train.momentum(LEARNING_RATE, 0.9);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   return {
     step() {

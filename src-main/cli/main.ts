@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createWorkbench, type Workbench } from '../core/workbench';
 import { resolveHome } from './home';
+import { dataCommand } from './data';
 import { invalid, printError, UsageError } from './output';
 import { modelsCommand } from './models';
 import { runsCommand } from './runs';
@@ -36,6 +37,7 @@ commands:
           [--optimizer sgd|momentum|adam|adamw|rmsprop] [--max-steps N] [--seed N] [--backend NAME]
   runs    list | show ID
   models  list the registered networks
+  data    import PATH [--name NAME] [--size N] | list | show ID | delete ID | catalog
 
 options:
   --home DIR   data folder (default: CVB_HOME, else the desktop app's user-data folder)
@@ -82,6 +84,7 @@ const commands: Record<string, (context: CommandContext) => Promise<number>> = {
   train: trainCommand,
   runs: runsCommand,
   models: modelsCommand,
+  data: dataCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

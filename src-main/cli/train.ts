@@ -1,4 +1,8 @@
-/** `cvb train`: starts a run in this process's workbench and follows it to its end. */
+/**
+ * `cvb train`: starts a run in this process's workbench (or resumes one with --resume RUN_ID) and
+ * follows it to its end. --preset NAME starts from a paper recipe; flags given with it are recorded
+ * as the preset's changed fields.
+ */
 import {
   DEFAULT_TRAIN_CONFIG,
   errorFromZod,
@@ -6,11 +10,14 @@ import {
   type ApiError,
   type EventMessage,
   type RunStatus,
+  type RecipeConfig,
   type RunSummary,
+  type TrainConfig,
 } from '../contract';
+import { configFromRecipe, findRecipe, RECIPES } from '../train/recipes';
 import type { CommandContext } from './main';
 import { parseCommandArgs } from './main';
-import { fixed, percent, printJson, UsageError } from './output';
+import { fixed, invalid, percent, printJson, UsageError } from './output';
 
 /** Contract field → command-line flag, so errors name what the user typed. */
 const FLAGS: Record<string, string> = {
@@ -24,9 +31,30 @@ const FLAGS: Record<string, string> = {
   seed: 'seed',
   backend: 'backend',
   validationFraction: 'validation-fraction',
+  momentum: 'momentum',
+  nesterov: 'nesterov',
+  weightDecay: 'weight-decay',
+  epsilon: 'epsilon',
+  schedule: 'schedule',
+  warmupEpochs: 'warmup-epochs',
+  labelSmoothing: 'label-smoothing',
+  auxLossWeight: 'aux-weight',
+  gradClipNorm: 'grad-clip',
+  earlyStopping: 'early-stopping',
+  bestMetric: 'monitor',
+  preset: 'preset',
+  perLayerGradNorms: 'grad-norms',
 };
 
-const TRAIN_OPTIONS = Object.fromEntries(Object.values(FLAGS).map((flag) => [flag, { type: 'string' as const }]));
+/** Flags that shape one config field together with another flag. */
+const SCHEDULE_FLAGS = ['milestones', 'gamma', 'step-epochs', 'min-lr'];
+const BOOLEAN_FLAGS = ['nesterov', 'grad-norms'];
+
+const TRAIN_OPTIONS = Object.fromEntries([
+  ...Object.values(FLAGS).map((flag) => [flag, { type: BOOLEAN_FLAGS.includes(flag) ? ('boolean' as const) : ('string' as const) }]),
+  ...SCHEDULE_FLAGS.map((flag) => [flag, { type: 'string' as const }]),
+  ['resume', { type: 'string' as const }],
+]);
 
 /** Numbers stay numbers; anything else is passed on as typed so the error can show it. */
 function numeric(text: string | undefined): number | string | undefined {
@@ -35,33 +63,93 @@ function numeric(text: string | undefined): number | string | undefined {
 }
 
 function asFlagError(error: ApiError): ApiError {
-  if (!error.field || !FLAGS[error.field]) return error;
-  const flag = FLAGS[error.field];
-  return { ...error, field: flag, message: error.message.replace(new RegExp(`^${error.field}:`), `--${flag}:`) };
+  const field = error.field?.split('.')[0];
+  if (!field || !FLAGS[field]) return error;
+  const flag = FLAGS[field];
+  return { ...error, field: flag, message: error.message.replace(new RegExp(`^${error.field!.replace(/\./g, '\\.')}:`), `--${flag}:`) };
+}
+
+/** --schedule NAME with --milestones 30,60 / --step-epochs N / --gamma X / --min-lr X. */
+function scheduleFrom(v: Record<string, string | undefined>): Record<string, unknown> | undefined {
+  if (v.schedule === undefined) {
+    const stray = SCHEDULE_FLAGS.find((flag) => v[flag] !== undefined);
+    if (stray) throw invalid(stray, `--${stray}: needs --schedule (constant, step, multistep, cosine or onecycle)`);
+    return undefined;
+  }
+  const schedule: Record<string, unknown> = { type: v.schedule };
+  if (v.milestones !== undefined) schedule.milestones = v.milestones.split(',').map((m) => numeric(m.trim()));
+  if (v['step-epochs'] !== undefined) schedule.stepEpochs = numeric(v['step-epochs']);
+  if (v.gamma !== undefined) schedule.gamma = numeric(v.gamma);
+  if (v['min-lr'] !== undefined) schedule.minLearningRate = numeric(v['min-lr']);
+  return schedule;
+}
+
+/** The run's config from the command line: a preset (--preset) with the flags on top, or the defaults. */
+function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<string, string | boolean | undefined>): TrainConfig {
+  if (!v.model) {
+    throw new UsageError({ code: 'invalid_request', field: 'model', message: '--model: choose a network (see `cvb models`)' });
+  }
+  const early = numeric(v['early-stopping']);
+  const fields: Record<string, unknown> = {
+    epochs: numeric(v.epochs),
+    batchSize: numeric(v['batch-size']),
+    learningRate: numeric(v.lr),
+    optimizer: v.optimizer,
+    momentum: numeric(v.momentum),
+    nesterov: flags.nesterov || undefined,
+    weightDecay: numeric(v['weight-decay']),
+    epsilon: numeric(v.epsilon),
+    schedule: scheduleFrom(v),
+    warmupEpochs: numeric(v['warmup-epochs']),
+    labelSmoothing: numeric(v['label-smoothing']),
+    auxLossWeight: numeric(v['aux-weight']),
+    gradClipNorm: numeric(v['grad-clip']),
+  };
+  const common = {
+    model: v.model,
+    dataset: v.data ?? DEFAULT_TRAIN_CONFIG.dataset,
+    maxSteps: numeric(v['max-steps']),
+    seed: numeric(v.seed),
+    backend: v.backend,
+    validationFraction: numeric(v['validation-fraction']),
+    earlyStopping: early === undefined ? undefined : { patience: early, ...(v.monitor ? { metric: v.monitor } : {}) },
+    bestMetric: v.monitor,
+    perLayerGradNorms: flags['grad-norms'] || undefined,
+  };
+  let input: Record<string, unknown>;
+  if (v.preset !== undefined) {
+    const recipe = findRecipe(v.preset);
+    if (!recipe) throw invalid('preset', `--preset: unknown preset "${v.preset}"; presets: ${RECIPES.map((r) => r.name).join(', ')}`);
+    input = configFromRecipe(recipe, { model: v.model }, fields as Partial<RecipeConfig>) as Record<string, unknown>;
+    Object.assign(input, common);
+  } else {
+    input = {
+      ...common,
+      ...fields,
+      epochs: fields.epochs ?? DEFAULT_TRAIN_CONFIG.epochs,
+      batchSize: fields.batchSize ?? DEFAULT_TRAIN_CONFIG.batchSize,
+      learningRate: fields.learningRate ?? DEFAULT_TRAIN_CONFIG.learningRate,
+      optimizer: fields.optimizer ?? DEFAULT_TRAIN_CONFIG.optimizer,
+    };
+  }
+  const defined = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
+  const parsed = TrainConfigSchema.safeParse(defined);
+  if (!parsed.success) throw new UsageError(asFlagError(errorFromZod(parsed.error, defined)));
+  return parsed.data;
 }
 
 export async function trainCommand(context: CommandContext): Promise<number> {
   const { values } = parseCommandArgs(context.args, TRAIN_OPTIONS, false);
   const v = values as Record<string, string | undefined>;
-  if (!v.model) {
-    throw new UsageError({ code: 'invalid_request', field: 'model', message: '--model: choose a network (see `cvb models`)' });
+  const flags = values as Record<string, string | boolean | undefined>;
+  const resumeId = v.resume;
+  let config: TrainConfig | null = null;
+  if (resumeId !== undefined) {
+    const other = Object.keys(FLAGS).map((field) => FLAGS[field]).concat(SCHEDULE_FLAGS).find((flag) => flags[flag] !== undefined && flags[flag] !== false);
+    if (other) throw invalid(other, `--${other}: a resumed run keeps its own settings; use --resume alone`);
+  } else {
+    config = parseTrainFlags(v, flags);
   }
-  const input = Object.fromEntries(
-    Object.entries({
-      model: v.model,
-      dataset: v.data ?? DEFAULT_TRAIN_CONFIG.dataset,
-      epochs: numeric(v.epochs) ?? DEFAULT_TRAIN_CONFIG.epochs,
-      batchSize: numeric(v['batch-size']) ?? DEFAULT_TRAIN_CONFIG.batchSize,
-      learningRate: numeric(v.lr) ?? DEFAULT_TRAIN_CONFIG.learningRate,
-      optimizer: v.optimizer ?? DEFAULT_TRAIN_CONFIG.optimizer,
-      maxSteps: numeric(v['max-steps']),
-      seed: numeric(v.seed),
-      backend: v.backend,
-      validationFraction: numeric(v['validation-fraction']),
-    }).filter(([, value]) => value !== undefined),
-  );
-  const parsed = TrainConfigSchema.safeParse(input);
-  if (!parsed.success) throw new UsageError(asFlagError(errorFromZod(parsed.error, input)));
 
   const workbench = await context.open('cli');
   const buffered: EventMessage[] = [];
@@ -72,7 +160,7 @@ export async function trainCommand(context: CommandContext): Promise<number> {
   });
 
   const handle = (message: EventMessage) => {
-    if (message.data.runId !== runId) return;
+    if (!('runId' in message.data) || message.data.runId !== runId) return;
     if (message.event === 'run.progress') {
       for (const metric of message.data.metrics) {
         if (context.json) printJson({ event: metric.type, runId, ...metric });
@@ -93,15 +181,15 @@ export async function trainCommand(context: CommandContext): Promise<number> {
   };
   workbench.onEvent((message) => (runId ? handle(message) : buffered.push(message)));
 
-  const started = await workbench.request('runs.start', parsed.data);
+  const started = config ? await workbench.request('runs.start', config) : await workbench.request('runs.resume', { id: resumeId });
   if (!started.ok) {
     await workbench.close();
     throw new UsageError(asFlagError(started.error));
   }
   const run = started.value as RunSummary;
   runId = run.id;
-  if (context.json) printJson({ event: 'start', runId, model: run.model, dataset: run.dataset, home: context.home });
-  else process.stdout.write(`run ${runId}: training ${run.model} on ${run.dataset} (Ctrl+C stops and keeps the checkpoint)\n`);
+  if (context.json) printJson({ event: config ? 'start' : 'resume', runId, model: run.model, dataset: run.dataset, home: context.home });
+  else process.stdout.write(`run ${runId}: ${config ? 'training' : 'resuming'} ${run.model} on ${run.dataset} (Ctrl+C stops and keeps the checkpoint)\n`);
   buffered.splice(0).forEach(handle);
 
   let interrupts = 0;

@@ -35,6 +35,14 @@ import {
   DatasetSplitSchema,
   ImportIdSchema,
   ImportPhaseSchema,
+  CheckpointNameSchema,
+  EvalImagesRequestSchema,
+  EvalImagesResponseSchema,
+  EvalResultSchema,
+  RunExportRequestSchema,
+  RunExportResponseSchema,
+  RunImportRequestSchema,
+  RunUpdateRequestSchema,
 } from './schemas';
 
 export const ErrorCodeSchema = z.enum([
@@ -109,6 +117,20 @@ export const methods = {
     response: z.array(z.string()),
   },
   'datasets.catalog': { request: empty, response: z.array(CatalogEntryInfoSchema) },
+  // Run library (issue 6): metadata, delete, evaluation, export and import.
+  /** Rename, notes, tags, star; allowed while the run runs. */
+  'runs.update': { request: RunUpdateRequestSchema, response: RunSummarySchema },
+  /** Refused (conflict) while the run is queued or running. */
+  'runs.delete': { request: byId, response: z.object({ id: RunIdSchema }) },
+  /** Evaluates the best checkpoint (else the last) on the test split, in a child process; saved in runs/<id>/eval/. */
+  'runs.evaluate': { request: z.strictObject({ id: RunIdSchema, checkpoint: CheckpointNameSchema.default('best') }), response: EvalResultSchema },
+  /** The saved evaluation, or null when the run has none. */
+  'runs.evaluation': { request: byId, response: EvalResultSchema.nullable() },
+  /** The test images of one confusion cell, the most confident prediction first. */
+  'runs.evalImages': { request: EvalImagesRequestSchema, response: EvalImagesResponseSchema },
+  'runs.export': { request: RunExportRequestSchema, response: RunExportResponseSchema },
+  /** Imports a run archive; the run gets a new id when its id is taken. */
+  'runs.import': { request: RunImportRequestSchema, response: RunSummarySchema },
 } as const;
 
 export type Methods = typeof methods;

@@ -99,6 +99,8 @@ export const TrainConfigSchema = z.strictObject({
   validationFraction: z.number().min(0).max(0.5).default(0.1),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
   backend: BackendNameSchema.optional(),
+  /** The network's switches (activation, batchNorm, se, smallInput, widthMultiplier, ...); the zoo checks them. */
+  modelOptions: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   /** SGD momentum; default 0 for 'sgd', 0.9 for 'momentum', 0 for 'rmsprop' (its momentum term). */
   momentum: z.number().min(0).lt(1).optional(),
   /** Nesterov momentum for 'sgd' and 'momentum' (needs a momentum above 0). */
@@ -190,6 +192,31 @@ export const FinalMetricsSchema = z.object({
 });
 export type FinalMetrics = z.infer<typeof FinalMetricsSchema>;
 
+/** What the user adds to a run on the Runs screen (issue 6). */
+export const RUN_META_LIMITS = { name: 120, notes: 10_000, tag: 40, tags: 20 } as const;
+export const RunTagSchema = z
+  .string()
+  .trim()
+  .min(1, 'a tag cannot be empty')
+  .max(RUN_META_LIMITS.tag)
+  .regex(/^[^,\n\r\t]+$/, 'a tag cannot hold commas, tabs or line breaks');
+export const RunMetaSchema = z.object({
+  /** Shown instead of the id when set. */
+  name: z.string().max(RUN_META_LIMITS.name).nullable(),
+  notes: z.string().max(RUN_META_LIMITS.notes),
+  tags: z.array(RunTagSchema).max(RUN_META_LIMITS.tags),
+  starred: z.boolean(),
+});
+export type RunMeta = z.infer<typeof RunMetaSchema>;
+
+/** The best checkpoint's score on the monitored metric, and the epoch it came from. */
+export const BestMetricSchema = z.object({ metric: MonitoredMetricSchema, score: z.number().nullable(), epoch: z.number().int().nullable() });
+export type BestMetric = z.infer<typeof BestMetricSchema>;
+
+/** Accuracy on the test split from the run's last evaluation. */
+export const TestMetricsSchema = z.object({ accuracy: z.number(), top5: z.number().nullable() });
+export type TestMetrics = z.infer<typeof TestMetricsSchema>;
+
 export const RunSummarySchema = z.object({
   id: RunIdSchema,
   model: z.string(),
@@ -205,6 +232,13 @@ export const RunSummarySchema = z.object({
   error: z.string().nullable(),
   /** Set when run.json could not be read; the run is listed so it does not hide the others. */
   damaged: z.string().nullable(),
+  // User metadata and results (issue 6); optional so that older hosts and fixtures still parse.
+  name: RunMetaSchema.shape.name.optional(),
+  notes: RunMetaSchema.shape.notes.optional(),
+  tags: RunMetaSchema.shape.tags.optional(),
+  starred: z.boolean().optional(),
+  best: BestMetricSchema.nullable().optional(),
+  test: TestMetricsSchema.nullable().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
@@ -620,3 +654,109 @@ export const InferSeWeightsResponseSchema = z.object({
   ms: z.number(),
 });
 export type InferSeWeightsResponse = z.infer<typeof InferSeWeightsResponseSchema>;
+
+// ---- run library: metadata, delete, evaluation, export and import (issue 6) -------------------
+
+export const RunUpdateRequestSchema = z.strictObject({
+  id: RunIdSchema,
+  /** null or an empty string clears the name (the id shows again). */
+  name: z.string().trim().max(RUN_META_LIMITS.name).nullable().optional(),
+  notes: z.string().max(RUN_META_LIMITS.notes).optional(),
+  tags: z.array(RunTagSchema).max(RUN_META_LIMITS.tags).optional(),
+  starred: z.boolean().optional(),
+});
+export type RunUpdateRequest = z.input<typeof RunUpdateRequestSchema>;
+
+export const PerClassMetricsSchema = z.object({
+  class: z.string(),
+  precision: z.number(),
+  recall: z.number(),
+  /** Test images of this class. */
+  support: z.number().int(),
+});
+export type PerClassMetrics = z.infer<typeof PerClassMetricsSchema>;
+
+/** A run's evaluation on its dataset's test split (runs/<id>/eval/summary.json). */
+export const EvalResultSchema = z.object({
+  runId: RunIdSchema,
+  checkpoint: CheckpointNameSchema,
+  /** The checkpoint's epoch and step, so a stale evaluation can be told apart. */
+  epoch: z.number().int().nullable(),
+  step: z.number().int().nullable(),
+  dataset: z.string(),
+  classes: z.array(z.string()),
+  count: z.number().int(),
+  accuracy: z.number(),
+  /** Null when the dataset has 5 classes or fewer. */
+  top5: z.number().nullable(),
+  perClass: z.array(PerClassMetricsSchema),
+  /** confusion[actual][predicted]: test images of class `actual` predicted as `predicted`. */
+  confusion: z.array(z.array(z.number().int())),
+  evaluatedAt: z.string(),
+  ms: z.number(),
+});
+export type EvalResult = z.infer<typeof EvalResultSchema>;
+
+export const EVAL_LIMITS = { imagesPerCell: 64 } as const;
+
+export const EvalImagesRequestSchema = z.strictObject({
+  id: RunIdSchema,
+  actual: z.number().int().min(0).max(100_000),
+  predicted: z.number().int().min(0).max(100_000),
+  limit: z.number().int().min(1).max(EVAL_LIMITS.imagesPerCell).default(24),
+});
+
+/** One test image of a confusion cell; `png` is base64. */
+export const EvalImageSchema = z.object({
+  index: z.number().int(),
+  label: z.number().int(),
+  predicted: z.number().int(),
+  /** The probability the network gave its prediction. */
+  confidence: z.number(),
+  png: z.string(),
+});
+export type EvalImage = z.infer<typeof EvalImageSchema>;
+
+export const EvalImagesResponseSchema = z.object({
+  /** All images of the cell; `images` holds the first `limit`, most confident first. */
+  total: z.number().int(),
+  images: z.array(EvalImageSchema),
+});
+export type EvalImagesResponse = z.infer<typeof EvalImagesResponseSchema>;
+
+/**
+ * What to export: the model in TF.js layers format (model.json, weights.bin, labels.json,
+ * preprocessing.json), the metrics as CSV, or the whole run folder as a .tar.gz another
+ * workbench imports.
+ */
+export const RunExportKindSchema = z.enum(['model', 'metrics', 'archive']);
+export type RunExportKind = z.infer<typeof RunExportKindSchema>;
+
+/** Inline answers stay under the WebSocket message limit (16 MiB), with room for base64. */
+export const EXPORT_INLINE_MAX_BYTES = 11 * 1024 * 1024;
+
+export const RunExportRequestSchema = z.strictObject({
+  id: RunIdSchema,
+  kind: RunExportKindSchema,
+  checkpoint: CheckpointNameSchema.default('best'),
+  /** Also send the files' bytes (base64) for the renderer to download; refused above EXPORT_INLINE_MAX_BYTES. */
+  inline: z.boolean().default(false),
+});
+
+export const RunExportResponseSchema = z.object({
+  /** Where the export was written on the host (a folder for a model, else a file). */
+  path: z.string(),
+  bytes: z.number().int(),
+  /** With `inline`: each file's name and base64 bytes. */
+  files: z.array(z.object({ name: z.string(), data: z.string() })).optional(),
+});
+export type RunExportResponse = z.infer<typeof RunExportResponseSchema>;
+
+export const RunImportRequestSchema = z.strictObject({
+  source: z.union([
+    /** An archive on the host's disk (the desktop app, the CLI). */
+    z.strictObject({ path: z.string().min(1).max(4096) }),
+    /** The archive's bytes, base64 (browser mode). */
+    z.strictObject({ data: z.string().min(1).max(Math.ceil(EXPORT_INLINE_MAX_BYTES / 3) * 4) }),
+  ]),
+});

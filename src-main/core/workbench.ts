@@ -73,7 +73,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   const store = new RunStore(options.home);
   mkdirSync(store.runsDir, { recursive: true });
   store.markInterrupted(isProcessAlive);
-  const datasets = createDatasetService(options.home, options.resourcesDir);
+  const datasets = createDatasetService(options.home, options.resourcesDir, emit);
   const listeners = new Set<(message: EventMessage) => void>();
   const active = new Map<string, ActiveRun>();
   const progressIntervalMs = options.progressIntervalMs ?? 100;
@@ -297,6 +297,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       return () => listeners.delete(listener);
     },
     async close() {
+      datasets.cancelAll();
       await Promise.all([...active.keys()].map((id) => stopRun(id)));
       listeners.clear();
     },

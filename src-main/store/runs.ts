@@ -1,25 +1,31 @@
 /**
  * Runs on disk, one folder per run (shared/DESIGN.md "The run folder"):
- *   runs/<id>/run.json       config, status, timestamps, backend, versions (atomic rewrite)
+ *   runs/<id>/run.json       config, status, timestamps, backend, versions, user metadata (atomic rewrite)
+ *   runs/<id>/meta.json      user metadata edited while the run runs (host only, atomic), merged on read
  *   runs/<id>/metrics.jsonl  one event per line, append-only; a torn last line is ignored
  *   runs/<id>/checkpoints/   written by the training worker
- * The training worker is the single writer of a run while it runs; the host writes only before
- * the worker starts and after it is gone.
+ *   runs/<id>/eval/          test-split evaluation (see infer/evaluate.ts)
+ * The training worker is the single writer of run.json while it runs; the host writes it only
+ * before the worker starts and after it is gone, and puts a rename or a note made meanwhile in
+ * meta.json instead, so the two processes never rewrite the same file.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   MetricEventSchema,
   RUN_ID_PATTERN,
   type BackendReport,
+  type BestMetric,
   type FinalMetrics,
   type MetricEvent,
+  type RunMeta,
   type RunStatus,
   type RunSummary,
+  type TestMetrics,
   type TrainConfig,
 } from '../contract';
-import { atomicWriteFileSync } from './atomic';
+import { atomicWriteFileSync, fsyncDir } from './atomic';
 
 export const RUN_SCHEMA_VERSION = 1;
 
@@ -40,10 +46,35 @@ export interface RunRecord {
   error: string | null;
   /** Process id of the training worker while it runs; used to find interrupted runs at start-up. */
   workerPid: number | null;
+  /** Name, notes, tags and star the user gave the run (absent in runs made before they existed). */
+  meta?: RunMeta;
 }
 
 export class InvalidRunIdError extends Error {}
 export class RunNotFoundError extends Error {}
+/** The run is queued or running: its folder belongs to the training worker. */
+export class RunBusyError extends Error {}
+
+export const EMPTY_META: RunMeta = { name: null, notes: '', tags: [], starred: false };
+const META_FILE = 'meta.json';
+/** Prefix of a run folder being deleted or imported: hidden, and never a run id. */
+const TRASH_PREFIX = '.deleted-';
+export const IMPORT_PREFIX = '.import-';
+
+export function isActiveStatus(status: RunStatus): boolean {
+  return status === 'running' || status === 'queued';
+}
+
+function normalizeMeta(value: unknown): Partial<RunMeta> {
+  if (!value || typeof value !== 'object') return {};
+  const raw = value as Record<string, unknown>;
+  const meta: Partial<RunMeta> = {};
+  if (raw.name === null || typeof raw.name === 'string') meta.name = raw.name;
+  if (typeof raw.notes === 'string') meta.notes = raw.notes;
+  if (Array.isArray(raw.tags)) meta.tags = raw.tags.filter((tag): tag is string => typeof tag === 'string');
+  if (typeof raw.starred === 'boolean') meta.starred = raw.starred;
+  return meta;
+}
 
 export const EMPTY_FINAL: FinalMetrics = { trainLoss: null, trainAccuracy: null, valLoss: null, valAccuracy: null };
 
@@ -71,7 +102,7 @@ export class RunStore {
 
   create(config: TrainConfig, versions: Record<string, string>, now = new Date()): RunRecord {
     mkdirSync(this.runsDir, { recursive: true });
-    const id = `${timestampId(now)}-${slug(config.model)}-${randomBytes(3).toString('hex')}`;
+    const id = this.newId(config.model, now);
     const dir = this.runDir(id);
     mkdirSync(join(dir, 'checkpoints'), { recursive: true });
     const record: RunRecord = {
@@ -89,6 +120,7 @@ export class RunStore {
       final: { ...EMPTY_FINAL },
       error: null,
       workerPid: null,
+      meta: { ...EMPTY_META },
     };
     atomicWriteFileSync(join(dir, 'metrics.jsonl'), '');
     this.write(record);
@@ -99,14 +131,87 @@ export class RunStore {
     atomicWriteFileSync(join(this.runDir(record.id), 'run.json'), `${JSON.stringify(record, null, 2)}\n`);
   }
 
+  /** run.json, with the metadata of meta.json (edits made while the run ran) laid over its own. */
   read(id: string): RunRecord {
-    const file = join(this.runDir(id), 'run.json');
+    const dir = this.runDir(id);
+    const file = join(dir, 'run.json');
     if (!existsSync(file)) throw new RunNotFoundError(`no run with id "${id}"`);
     const record = JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
-    if (record.id !== id || typeof record.status !== 'string' || typeof record.config !== 'object') {
+    if (!record || record.id !== id || typeof record.status !== 'string' || !record.config || typeof record.config !== 'object') {
       throw new Error('run.json does not describe this run');
     }
+    record.meta = { ...EMPTY_META, ...normalizeMeta(record.meta), ...this.readMetaFile(dir) };
     return record;
+  }
+
+  private readMetaFile(dir: string): Partial<RunMeta> {
+    try {
+      return normalizeMeta(JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')));
+    } catch {
+      // Absent, or damaged by a crash that atomic writes should prevent: run.json's metadata stands.
+      return {};
+    }
+  }
+
+  /**
+   * Changes a run's name, notes, tags or star. A queued or running run's run.json belongs to its
+   * worker, so the change goes to meta.json; otherwise into run.json, and meta.json is folded in.
+   */
+  updateMeta(id: string, patch: Partial<RunMeta>): RunRecord {
+    const record = this.read(id);
+    const meta: RunMeta = { ...EMPTY_META, ...record.meta, ...normalizeMeta(patch) };
+    const dir = this.runDir(id);
+    if (isActiveStatus(record.status)) {
+      atomicWriteFileSync(join(dir, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
+    } else {
+      this.write({ ...record, meta });
+      // A crash before this line leaves meta.json holding the same values: harmless.
+      rmSync(join(dir, META_FILE), { force: true });
+    }
+    return { ...record, meta };
+  }
+
+  /**
+   * Deletes a run that is not running. The folder is first renamed to a hidden name (one atomic
+   * step), so a crash in the middle of the removal never leaves a half-deleted run in the list.
+   */
+  delete(id: string): void {
+    const record = this.readForDelete(id);
+    if (record && isActiveStatus(record.status)) {
+      throw new RunBusyError(`run "${id}" is ${record.status}; stop it before deleting it`);
+    }
+    const trash = join(this.runsDir, `${TRASH_PREFIX}${id}-${randomBytes(4).toString('hex')}`);
+    renameSync(this.runDir(id), trash);
+    fsyncDir(this.runsDir);
+    rmSync(trash, { recursive: true, force: true });
+  }
+
+  /** The record, or null for a damaged run (which can always be deleted). */
+  private readForDelete(id: string): RunRecord | null {
+    if (!existsSync(this.runDir(id))) throw new RunNotFoundError(`no run with id "${id}"`);
+    try {
+      return this.read(id);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Removes what a crash left of deletes and imports (hidden folders in runs/). */
+  removeLeftovers(): void {
+    if (!existsSync(this.runsDir)) return;
+    for (const entry of readdirSync(this.runsDir, { withFileTypes: true })) {
+      if (entry.isDirectory() && (entry.name.startsWith(TRASH_PREFIX) || entry.name.startsWith(IMPORT_PREFIX))) {
+        rmSync(join(this.runsDir, entry.name), { recursive: true, force: true });
+      }
+    }
+  }
+
+  /** A fresh id that is not taken, for a run made from `model` (imports use it on a clash). */
+  newId(model: string, now = new Date()): string {
+    for (;;) {
+      const id = `${timestampId(now)}-${slug(model)}-${randomBytes(3).toString('hex')}`;
+      if (!existsSync(join(this.runsDir, id))) return id;
+    }
   }
 
   update(id: string, patch: Partial<RunRecord>): RunRecord {
@@ -143,13 +248,19 @@ export class RunStore {
 
   /** Every run, newest first. A damaged run folder is listed as damaged and never hides the others. */
   list(): RunSummary[] {
-    return this.ids().map((id) => {
-      try {
-        return toSummary(this.read(id));
-      } catch (error) {
-        return damagedSummary(id, error);
-      }
-    });
+    return this.ids().map((id) => this.summary(id));
+  }
+
+  /** One run as the list shows it: run.json, plus its best checkpoint's score and its test results. */
+  summary(id: string): RunSummary {
+    let record: RunRecord;
+    try {
+      record = this.read(id);
+    } catch (error) {
+      return damagedSummary(id, error);
+    }
+    const dir = this.runDir(id);
+    return { ...toSummary(record), best: readBest(dir), test: readTestMetrics(dir) };
   }
 
   /**
@@ -174,7 +285,37 @@ export class RunStore {
   }
 }
 
+/** The score of the best checkpoint, from its state.json (small; the metrics file can be huge). */
+function readBest(dir: string): BestMetric | null {
+  try {
+    const state = JSON.parse(readFileSync(join(dir, 'checkpoints', 'best', 'state.json'), 'utf8')) as {
+      best?: { metric?: unknown; score?: unknown; epoch?: unknown };
+    };
+    const best = state.best;
+    if (!best || (best.metric !== 'valLoss' && best.metric !== 'valAccuracy')) return null;
+    return {
+      metric: best.metric,
+      score: typeof best.score === 'number' ? best.score : null,
+      epoch: typeof best.epoch === 'number' ? best.epoch : null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Top-1 and top-5 accuracy of the last evaluation on the test split, if the run has one. */
+function readTestMetrics(dir: string): TestMetrics | null {
+  try {
+    const result = JSON.parse(readFileSync(join(dir, 'eval', 'summary.json'), 'utf8')) as { accuracy?: unknown; top5?: unknown };
+    if (typeof result.accuracy !== 'number') return null;
+    return { accuracy: result.accuracy, top5: typeof result.top5 === 'number' ? result.top5 : null };
+  } catch {
+    return null;
+  }
+}
+
 export function toSummary(record: RunRecord): RunSummary {
+  const meta = { ...EMPTY_META, ...normalizeMeta(record.meta) };
   return {
     id: record.id,
     model: record.config.model,
@@ -189,6 +330,10 @@ export function toSummary(record: RunRecord): RunSummary {
     final: record.final,
     error: record.error,
     damaged: null,
+    name: meta.name,
+    notes: meta.notes,
+    tags: meta.tags,
+    starred: meta.starred,
   };
 }
 

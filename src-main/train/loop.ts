@@ -12,7 +12,7 @@ import { channelStats, gatherBatch, gatherLabels, type Normalization } from '../
 import type { LoadedDataset, Split } from '../data/datasets';
 import { createModel, getModelMeta, outputLossWeights } from '../zoo';
 import type { CheckpointState, NamedTensor } from './checkpoint';
-import { createOptimizer, isDecayed, setLearningRate, weightDecayOf } from './optimizers';
+import { createOptimizer, isDecayed, setLearningRate, weightDecayOf, type WeightDecay } from './optimizers';
 import { Mulberry32, shuffleInPlace, streamSeeds, withMathRandom } from './random';
 import { learningRateAt } from './schedules';
 
@@ -164,6 +164,33 @@ export function clipByGlobalNorm(grads: tf.Tensor[], globalNorm: tf.Scalar, maxN
   return grads.map((g) => tf.mul(g, scale));
 }
 
+export interface UpdateRule {
+  decay: WeightDecay;
+  /** Per variable: whether weight decay applies to it. */
+  decayed: boolean[];
+  gradClipNorm?: number;
+}
+
+/**
+ * One update from the gradients, in PyTorch's order: clip by global norm, add L2 decay to the
+ * gradient (or shrink the weights, decoupled), then the optimizer's step. Call inside a tidy; it
+ * returns each gradient's squared norm and their sum, from before clipping, for the metrics.
+ */
+export function applyUpdate(optimizer: tf.Optimizer, variables: tf.Variable[], gradients: tf.Tensor[], rule: UpdateRule, rate: number): { squares: tf.Scalar[]; globalSquare: tf.Scalar } {
+  const squares = gradients.map((g) => tf.sum(tf.square(g)) as tf.Scalar);
+  const globalSquare = tf.addN(squares) as tf.Scalar;
+  let updates = gradients;
+  if (rule.gradClipNorm !== undefined) updates = clipByGlobalNorm(updates, tf.sqrt(globalSquare), rule.gradClipNorm);
+  if (rule.decay.l2 > 0) updates = updates.map((g, i) => (rule.decayed[i] ? tf.add(g, tf.mul(variables[i], rule.decay.l2)) : g));
+  if (rule.decay.decoupled > 0) {
+    // AdamW as PyTorch: the weights shrink first, then the Adam step (on gradients of the old weights).
+    const keep = 1 - rate * rule.decay.decoupled;
+    variables.forEach((v, i) => rule.decayed[i] && v.assign(tf.mul(v, keep)));
+  }
+  optimizer.applyGradients(Object.fromEntries(variables.map((v, i) => [v.name, updates[i]])));
+  return { squares, globalSquare };
+}
+
 function evaluate(model: LayersModel, split: Split, indices: Uint32Array, norm: Normalization, channels: number, classes: number, batchSize: number, probabilities: boolean): { loss: number; accuracy: number } {
   if (indices.length === 0) return { loss: NaN, accuracy: NaN };
   const [height, width] = model.inputs[0].shape.slice(1) as number[];
@@ -223,6 +250,7 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset, m
   const probabilities = outputsProbabilities(model);
   const lossWeights = outputLossWeights(model).map((weight, i) => (i > 0 && config.auxLossWeight !== undefined ? config.auxLossWeight : weight));
   const { variables, decayed, layers, members } = describeVariables(model, config.decayNormAndBias);
+  const update: UpdateRule = { decay, decayed, gradClipNorm: config.gradClipNorm };
   const names = variables.map((v) => v.name);
   const withTop5 = classes > 5;
   const monitor: MonitoredMetric = config.bestMetric ?? config.earlyStopping?.metric ?? 'valAccuracy';
@@ -280,16 +308,7 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset, m
           counts = [correctCount(outputs[0], y), withTop5 ? top5Count(outputs[0], y) : tf.scalar(0)].map((t) => tf.keep(t));
           return trainingLoss(outputs, y, classes, probabilities, lossWeights, config.labelSmoothing);
         }, variables);
-        let gradients = names.map((name) => grads[name]);
-        const squares = gradients.map((g) => tf.sum(tf.square(g)));
-        const globalSquare = tf.addN(squares) as tf.Scalar;
-        if (config.gradClipNorm !== undefined) gradients = clipByGlobalNorm(gradients, tf.sqrt(globalSquare), config.gradClipNorm);
-        if (decay.l2 > 0) gradients = gradients.map((g, i) => (decayed[i] ? tf.add(g, tf.mul(variables[i], decay.l2)) : g));
-        optimizer.applyGradients(Object.fromEntries(names.map((name, i) => [name, gradients[i]])));
-        if (decay.decoupled > 0) {
-          const keep = 1 - rate * decay.decoupled;
-          variables.forEach((v, i) => decayed[i] && v.assign(tf.mul(v, keep)));
-        }
+        const { squares, globalSquare } = applyUpdate(optimizer, variables, names.map((name) => grads[name]), update, rate);
         const layerSquares = config.perLayerGradNorms ? members.map((idx) => (idx.length === 1 ? squares[idx[0]] : tf.addN(idx.map((i) => squares[i])))) : [];
         const row = tf.stack([value, ...counts, globalSquare, ...layerSquares]);
         tf.dispose(counts);

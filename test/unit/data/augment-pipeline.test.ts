@@ -99,7 +99,7 @@ describe('batch pipeline', () => {
     // While the consumer holds batch 1, batches 2 and 3 are already being prepared.
     expect(reads).toBeGreaterThanOrEqual(2);
     const seen: number[] = Array.from(first.value!.indices);
-    expect(Array.from(first.value!.y)).toEqual(Array.from(first.value!.indices, (i) => i % 3));
+    expect(Array.from(first.value!.y)).toEqual(Array.from(first.value!.indices, (i: number) => i % 3));
     expect(first.value!.x[0]).toBe(images[order[0] * 16]);
     for await (const batch of iterator) seen.push(...batch.indices);
     expect(seen).toEqual(Array.from(order));

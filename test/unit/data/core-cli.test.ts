@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { methods, type EventMessage, type MethodName, type ParsedRequestOf } from '../../../src-main/contract';
+import { methods, type EventMessage, type MethodName, type ParsedRequestOf, type ResponseOf } from '../../../src-main/contract';
 import { dataCommand } from '../../../src-main/cli/data';
 import { createDatasetService } from '../../../src-main/core/datasets';
 import { WorkbenchError } from '../../../src-main/core/workbench';
@@ -24,10 +24,10 @@ function service(home: string, mirrors?: Record<string, string[]>) {
   const events: EventMessage[] = [];
   const datasets = createDatasetService(home, resources, (m) => events.push(m), { catalogMirrors: mirrors, progressIntervalMs: 0 });
   /** Calls a handler the way the host does: the request parsed by its contract schema first. */
-  const call = async <M extends keyof typeof datasets.handlers & MethodName>(method: M, params: unknown) => {
+  const call = async <M extends keyof typeof datasets.handlers & MethodName>(method: M, params: unknown): Promise<ResponseOf<M>> => {
     const parsed = methods[method].request.parse(params) as ParsedRequestOf<M>;
     const value = await (datasets.handlers[method] as (p: ParsedRequestOf<M>) => unknown)(parsed);
-    return methods[method].response.parse(value);
+    return methods[method].response.parse(value) as ResponseOf<M>;
   };
   return { datasets, events, call };
 }

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 
 function crc32(bytes: Uint8Array): number {
   let crc = 0xffffffff;
@@ -48,12 +48,12 @@ export function bombPng(width: number, height: number): Buffer {
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(Buffer.alloc(1000))), pngChunk('IEND', new Uint8Array(0))]);
 }
 
-export function solid(width: number, height: number, rgb: [number, number, number]): sharp.Sharp {
+export function solid(width: number, height: number, rgb: [number, number, number]): Sharp {
   return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } });
 }
 
 /** A noisy RGB image (so that JPEG has something to encode and truncation bites). */
-export function noise(width: number, height: number, seed: number): sharp.Sharp {
+export function noise(width: number, height: number, seed: number): Sharp {
   const data = Buffer.alloc(width * height * 3);
   let state = seed;
   for (let i = 0; i < data.length; i++) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ const FASHION = '/usr/share/datasets/fashion-mnist';
 const home = mkdtempSync(join(tmpdir(), 'cvb-fashion-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-describe.skipIf(!require('node:fs').existsSync(FASHION))('full Fashion-MNIST from Debian (IDX)', () => {
+describe.skipIf(!existsSync(FASHION))('full Fashion-MNIST from Debian (IDX)', () => {
   it('imports 60,000 training and 10,000 test images with the catalog class names', async () => {
     const began = performance.now();
     const result = await importDataset({ path: FASHION, datasetsDir: join(home, 'datasets') });

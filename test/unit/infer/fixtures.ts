@@ -13,6 +13,7 @@ import { saveCheckpoint, type CheckpointState } from '../../../src-main/train/ch
 import { planTraining } from '../../../src-main/train/loop';
 import { createOptimizer } from '../../../src-main/train/optimizers';
 import { createModel } from '../../../src-main/zoo';
+import { initBackend } from '../../../src-main/engine';
 import { repoRoot } from '../helpers/build';
 
 export const DATASET_ROOTS = [join(repoRoot, 'resources', 'datasets')];
@@ -22,6 +23,8 @@ export function fashionMnist(): Promise<LoadedDataset> {
   fashion ??= loadDataset({ roots: DATASET_ROOTS }, 'fashion-mnist-subset');
   return fashion;
 }
+
+let backend: ReturnType<typeof initBackend> | null = null;
 
 export interface FixtureRun {
   home: string;
@@ -34,6 +37,8 @@ export interface FixtureRun {
  * (and `best`) checkpoint; `withPreprocessing` also writes preprocessing.json as training will.
  */
 export async function makeRun(options: { model?: string; overrides?: Record<string, unknown>; withPreprocessing?: boolean; best?: boolean; home?: string } = {}): Promise<FixtureRun> {
+  backend ??= initBackend();
+  await backend;
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'cvb-infer-'));
   const store = new RunStore(home);
   const input: TrainConfigInput = { model: options.model ?? 'resnet20', epochs: 1, batchSize: 16, learningRate: 0.01, optimizer: 'sgd' };
@@ -55,7 +60,6 @@ export async function makeRun(options: { model?: string; overrides?: Record<stri
   }
   model.dispose();
   optimizer.dispose();
-  tf.disposeVariables();
   return { home, runId: record.id, store };
 }
 
