@@ -22,6 +22,7 @@ await Promise.all([
       'train-worker': 'src-main/train/worker.ts',
       'infer-worker': 'src-main/infer/worker.ts',
       'backend-probe': 'src-main/engine/probe-process.ts',
+      'eval-process': 'src-main/infer/eval-process.ts',
     },
     outExtension: { '.js': '.js' },
     banner: { js: "import { createRequire as __cvbCreateRequire } from 'node:module'; const require = __cvbCreateRequire(import.meta.url);" },

@@ -3,7 +3,7 @@
  *   kernels   GFLOP/s of 3×3 convolutions and their gradients per backend (engine's benchKernels)
  *   training  per backend and model: images/s of the workbench's loop and of a bare TF.js loop
  *             (tf.variableGrads + optimizer.applyGradients) on the same model, batch and backend
- *   pipeline  images/s of batch preparation (uint8 → normalised float batch)
+ *   pipeline  images/s of batch preparation alone (the data pipeline, plain and augmented)
  *   backend, versions, cpu
  * Timings are medians over several steps after warm-up, so load from other processes moves them less.
  */
@@ -13,6 +13,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { TrainConfigSchema, type BackendName, type BackendReport } from '../contract';
 import { channelStats, gatherBatch } from '../data/batches';
+import { memorySource } from '../data/cache';
+import { benchmarkPipeline, type PipelineBenchmark } from '../data/pipeline';
 import type { LoadedDataset } from '../data/datasets';
 import { benchKernels, initBackend, prepareWasm, type KernelBenchResult } from '../engine';
 import { buildTrainingModel, runTraining } from '../train/loop';
@@ -31,9 +33,10 @@ const LEARNING_RATE = 0.01;
 const CANDIDATES: { model: string; switches: Record<string, unknown> }[] = [
   { model: 'resnet20', switches: {} },
   { model: 'vgg11_bn', switches: { smallInput: true, widthMultiplier: 0.25 } },
-  { model: 'densenet_bc_100_k12', switches: {} },
   { model: 'alexnet', switches: { smallInput: true, widthMultiplier: 0.25 } },
   { model: 'googlenet', switches: { smallInput: true, widthMultiplier: 0.25 } },
+  // Last: at batch 64 on wasm it currently aborts the process (wasm heap), see the issue note.
+  { model: 'densenet_bc_100_k12', switches: {} },
   { model: 'resnext50_32x4d', switches: { smallInput: true, widthMultiplier: 0.25 } },
   { model: 'seresnet50', switches: { smallInput: true, widthMultiplier: 0.25 } },
 ];
@@ -159,20 +162,26 @@ async function benchTraining(backend: BackendName, candidate: (typeof CANDIDATES
   }
 }
 
-/** Images/s of turning uint8 images into a normalised float batch (gatherBatch), batch 64 at 32×32×3. */
-function benchPipeline(repetitions: number): { what: string; imagesPerSec: number; batchSize: number } {
-  const dataset = syntheticDataset(BATCH * 16);
-  const norm = channelStats(dataset.train, INPUT[2]);
-  const out = new Float32Array(BATCH * INPUT[0] * INPUT[1] * INPUT[2]);
-  const random = new Mulberry32(2);
-  const times: number[] = [];
-  for (let r = 0; r < repetitions; r++) {
-    const indices = Uint32Array.from({ length: BATCH }, () => Math.floor(random.next() * dataset.train.count));
-    const began = performance.now();
-    gatherBatch(dataset.train, indices, INPUT[2], norm, out);
-    times.push((performance.now() - began) / 1000);
-  }
-  return { what: 'gatherBatch: uint8 → normalised float32, no augmentation', imagesPerSec: BATCH / median(times), batchSize: BATCH };
+/**
+ * Images/s of the data pipeline alone (the data engineer's benchmarkPipeline over an in-memory
+ * source), batch 64 at 32×32×3: plain, and with CIFAR augmentation (pad-4 crop + flip).
+ */
+async function benchPipeline(quick: boolean): Promise<(PipelineBenchmark & { augmentation: string })[]> {
+  const dataset = syntheticDataset(BATCH * 32);
+  const common = {
+    source: memorySource(dataset.train),
+    batchSize: BATCH,
+    shape: INPUT,
+    norm: channelStats(dataset.train, INPUT[2]),
+    seed: 1,
+    minSeconds: quick ? 0.5 : 2,
+  };
+  const plain = await benchmarkPipeline(common);
+  const augmented = await benchmarkPipeline({ ...common, augment: { randomCrop: { padding: 4 }, horizontalFlip: true } });
+  return [
+    { ...plain, augmentation: 'none' },
+    { ...augmented, augmentation: 'random crop (padding 4) + horizontal flip' },
+  ];
 }
 
 function packageVersion(name: string): string {
@@ -230,7 +239,7 @@ export async function benchCommand(context: CommandContext): Promise<number> {
       training.push(result);
     }
   }
-  const pipeline = benchPipeline(quick ? 20 : 100);
+  const pipeline = await benchPipeline(quick);
   await tf.setBackend(backend.name);
   const cpus = os.cpus();
   const report = {

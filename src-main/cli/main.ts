@@ -13,6 +13,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createWorkbench, type Workbench } from '../core/workbench';
 import { resolveHome } from './home';
 import { dataCommand } from './data';
+import { predictCommand } from './predict';
 import { invalid, printError, UsageError } from './output';
 import { modelsCommand } from './models';
 import { runsCommand } from './runs';
@@ -37,6 +38,7 @@ commands:
           [--optimizer sgd|momentum|adam|adamw|rmsprop] [--max-steps N] [--seed N] [--backend NAME]
   runs    list | show ID
   models  list the registered networks
+  predict RUN_ID IMAGE... [--top K] [--cam DIR] [--checkpoint best|last]
   data    import PATH [--name NAME] [--size N] | list | show ID | delete ID | catalog
 
 options:
@@ -85,6 +87,7 @@ const commands: Record<string, (context: CommandContext) => Promise<number>> = {
   runs: runsCommand,
   models: modelsCommand,
   data: dataCommand,
+  predict: predictCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -44,6 +44,7 @@ import {
   RunImportRequestSchema,
   RunUpdateRequestSchema,
 } from './schemas';
+import { ModelInspectionSchema, ModelInspectRequestSchema } from './models';
 
 export const ErrorCodeSchema = z.enum([
   'invalid_request', // the request does not match its schema; `field` names the culprit
@@ -70,6 +71,8 @@ const byId = z.strictObject({ id: RunIdSchema });
 export const methods = {
   'system.info': { request: empty, response: SystemInfoSchema },
   'models.list': { request: empty, response: z.array(ModelInfoSchema) },
+  /** A network's layers, parameters, multiply-adds and activation memory, by a dry run (no weights). */
+  'models.inspect': { request: ModelInspectRequestSchema, response: ModelInspectionSchema },
   'datasets.list': { request: empty, response: z.array(DatasetInfoSchema) },
   'runs.start': { request: TrainConfigSchema, response: RunSummarySchema },
   'runs.stop': { request: byId, response: RunSummarySchema },

@@ -3,6 +3,7 @@
  * DOM imports, so both runtimes can import this file.
  */
 import { z } from 'zod';
+import { SwitchSpecSchema } from './models';
 
 /** Hard limits a request may not exceed; the UI shows them next to the fields. */
 export const LIMITS = {
@@ -130,6 +131,8 @@ export const TrainConfigSchema = z.strictObject({
   preset: PresetRefSchema.optional(),
   /** Also record each layer's gradient norm every step ('grads' metric events). */
   perLayerGradNorms: z.boolean().default(false),
+  /** Augmentation of training batches (validation batches are never augmented). */
+  augmentation: z.lazy(() => AugmentOptionsSchema).optional(),
 });
 export type TrainConfig = z.output<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
@@ -255,6 +258,12 @@ export const ModelInfoSchema = z.object({
   classes: z.number().int(),
   params: z.number().int(),
   description: z.string(),
+  /** The paper that introduced the variant ("He et al., ..., CVPR 2016"). */
+  paper: z.string().optional(),
+  /** The switches the variant accepts and their defaults (the Models screen builds its form from them). */
+  switches: z.record(z.string(), SwitchSpecSchema).optional(),
+  /** Models with auxiliary classifiers: how many, and their default loss weight. */
+  auxOutputs: z.object({ count: z.number().int(), defaultWeight: z.number() }).optional(),
 });
 export type ModelInfo = z.infer<typeof ModelInfoSchema>;
 

@@ -21,6 +21,7 @@ import { InvalidRunIdError, isProcessAlive, RunNotFoundError, RunStore, toSummar
 import { getModelMeta, listModels, modelParamCount } from '../zoo';
 import { probeBackendInChild } from './backend-probe';
 import { createDatasetService } from './datasets';
+import { createInferenceService } from './inference';
 import { recipeHandlers } from './recipes';
 import type { Handlers } from './handlers';
 import type { ContractHost } from './host';
@@ -74,6 +75,14 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   mkdirSync(store.runsDir, { recursive: true });
   store.markInterrupted(isProcessAlive);
   const datasets = createDatasetService(options.home, options.resourcesDir, emit);
+  const inference = createInferenceService({
+    home: options.home,
+    workerEntry: join(dirname(options.workerEntry), 'infer-worker.js'),
+    execPath: options.workerExecPath,
+    env: options.workerEnv,
+    datasetRoots: datasets.locations.roots,
+    allowPaths: options.mode !== 'serve',
+  });
   const listeners = new Set<(message: EventMessage) => void>();
   const active = new Map<string, ActiveRun>();
   const progressIntervalMs = options.progressIntervalMs ?? 100;
@@ -216,6 +225,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
 
   const handlers: Handlers<MethodName> = {
     ...datasets.handlers,
+    ...inference.handlers,
     ...recipeHandlers,
     'system.info': async () => ({
       version: options.version ?? '0.0.0',
@@ -298,6 +308,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     },
     async close() {
       datasets.cancelAll();
+      await inference.close();
       await Promise.all([...active.keys()].map((id) => stopRun(id)));
       listeners.clear();
     },

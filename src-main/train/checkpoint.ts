@@ -25,6 +25,8 @@ export interface CheckpointState {
   orderRandomState: number;
   /** The state of the generator behind TF.js's own random ops (dropout masks). */
   tensorRandomState: number;
+  /** The state of the augmentation generator (absent in checkpoints written before augmentation). */
+  augmentRandomState?: number;
   /** Running sums of the epoch in progress, so its reported train loss is the same as without a stop. */
   epochTotals: { loss: number; correct: number; seen: number };
   best: { metric: MonitoredMetric; score: number | null; epoch: number | null };

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { EpochMetric, MetricEvent, MonitoredMetric, TrainConfig } from '../contract';
+import { augmentBatch, hasAugmentation, normalizeBatch } from '../data/augment';
 import { channelStats, gatherBatch, gatherLabels, type Normalization } from '../data/batches';
 import type { LoadedDataset, Split } from '../data/datasets';
 import { createModel, getModelMeta, outputLossWeights } from '../zoo';
@@ -258,7 +259,20 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset, m
   const seeds = streamSeeds(config.seed);
   const orderRandom = new Mulberry32(seeds.order);
   const tensorRandom = new Mulberry32(seeds.tensors);
-  const batchBuffer = new Float32Array(config.batchSize * height * width * channels);
+  const augmentRandom = new Mulberry32(seeds.augment);
+  const augmentation = hasAugmentation(config.augmentation) ? config.augmentation : undefined;
+  const imageSize = height * width * channels;
+  const batchBuffer = new Float32Array(config.batchSize * imageSize);
+  const rawBuffer = new Uint8Array(augmentation ? config.batchSize * imageSize : 0);
+
+  /** The batch's normalised pixels, augmented first when the run asks for it. */
+  const prepareBatch = (batch: Uint32Array): Float32Array => {
+    const out = batchBuffer.subarray(0, batch.length * imageSize);
+    if (!augmentation) return gatherBatch(dataset.train, batch, channels, norm, out);
+    const raw = rawBuffer.subarray(0, batch.length * imageSize);
+    batch.forEach((index, n) => raw.set(dataset.train.images.subarray(index * imageSize, (index + 1) * imageSize), n * imageSize));
+    return normalizeBatch(augmentBatch(raw, [batch.length, height, width, channels], augmentation, augmentRandom.next), channels, norm, out);
+  };
 
   let step = 0;
   let startEpoch = 1;
@@ -275,6 +289,7 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset, m
     startEpoch = state.epoch + 1;
     orderRandom.state = state.orderRandomState;
     tensorRandom.state = state.tensorRandomState;
+    if (state.augmentRandomState !== undefined) augmentRandom.state = state.augmentRandomState;
     totals = { ...state.epochTotals };
     best = state.best.metric === monitor ? { ...state.best } : best;
   }
@@ -288,6 +303,7 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset, m
     batchInEpoch,
     orderRandomState,
     tensorRandomState: tensorRandom.state,
+    augmentRandomState: augmentRandom.state,
     epochTotals: { ...totals },
     best: { ...best },
     epochsWithoutImprovement,
@@ -332,7 +348,7 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset, m
       if (hooks.shouldStop() || step >= plan.totalSteps) break;
       const began = performance.now();
       const batch = order.subarray(batchIndex * config.batchSize, (batchIndex + 1) * config.batchSize);
-      const pixels = gatherBatch(dataset.train, batch, channels, norm, batchBuffer.subarray(0, batch.length * height * width * channels));
+      const pixels = prepareBatch(batch);
       learningRate = learningRateAt(config, step, timing);
       const [loss, correct, correct5, globalSquare, ...layerSquares] = trainStep(pixels, gatherLabels(dataset.train, batch), learningRate);
       step++;

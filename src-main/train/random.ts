@@ -1,7 +1,7 @@
 /**
  * Seeded randomness. A run's seed fixes three streams, each a mulberry32 generator whose whole state
  * is one 32-bit number, so a checkpoint can store it and a resumed run continue it exactly:
- *  - the validation split and the data order (`Mulberry32`, shuffled once per epoch);
+ *  - the validation split, the data order (shuffled once per epoch) and the augmentation draws;
  *  - weight initialisation and dropout masks. TF.js layer initializers and `tf.dropout` take a seed
  *    only through each layer's config, and without one they seed their own generator from
  *    `Math.random()` (tfjs-core rand_util: `seed ? seed : Math.random()`). The loop therefore
@@ -71,4 +71,5 @@ export const streamSeeds = (seed: number) => ({
   order: (seed + 1) >>> 0,
   init: (seed ^ 0x5eed5eed) >>> 0,
   tensors: (seed ^ 0x9e3779b9) >>> 0,
+  augment: (seed ^ 0x2545f491) >>> 0,
 });

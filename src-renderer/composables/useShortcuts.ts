@@ -21,8 +21,7 @@ export function shortcutList(): ShortcutEntry[] {
   return [
     { keys: [mod, 'Enter'], labelKey: 'shortcuts.start' },
     { keys: ['Esc'], labelKey: 'shortcuts.escape' },
-    { keys: ['1'], labelKey: 'shortcuts.train' },
-    { keys: ['2'], labelKey: 'shortcuts.runs' },
+    ...SCREENS.map((screen, index) => ({ keys: [String(index + 1)], labelKey: `shortcuts.${screen}` })),
     { keys: ['?'], labelKey: 'shortcuts.help' },
   ];
 }

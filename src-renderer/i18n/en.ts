@@ -1,4 +1,8 @@
 /** English UI text. zh-CN.ts has the same keys; the type check holds them in step. */
+import datasetsEn from './datasets.en';
+import inferenceEn from './inference.en';
+import modelsEn from './models.en';
+
 const en = {
   app: {
     title: 'CV Baselines Workbench',
@@ -11,6 +15,9 @@ const en = {
     label: 'Screens',
     train: 'Train',
     runs: 'Runs',
+    models: 'Models',
+    datasets: 'Datasets',
+    inference: 'Inference',
   },
   connection: {
     connecting: 'Connecting…',
@@ -35,6 +42,9 @@ const en = {
     escape: 'Stop the run (Train), close a run (Runs)',
     train: 'Go to Train',
     runs: 'Go to Runs',
+    models: 'Go to Models',
+    datasets: 'Go to Datasets',
+    inference: 'Go to Inference',
     help: 'Show or hide this list',
   },
   train: {
@@ -163,6 +173,9 @@ const en = {
     ms: '{m}m {s}s',
     s: '{s}s',
   },
+  models: modelsEn,
+  datasets: datasetsEn,
+  inference: inferenceEn,
 };
 
 export type Messages = typeof en;

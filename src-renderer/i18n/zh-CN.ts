@@ -1,5 +1,8 @@
 /** 简体中文界面文字；键与 en.ts 一一对应（类型检查保证）。 */
+import datasetsZh from './datasets.zh-CN';
 import type { Messages } from './en';
+import inferenceZh from './inference.zh-CN';
+import modelsZh from './models.zh-CN';
 
 const zhCN: Messages = {
   app: {
@@ -13,6 +16,9 @@ const zhCN: Messages = {
     label: '页面',
     train: '训练',
     runs: '运行记录',
+    models: '模型',
+    datasets: '数据集',
+    inference: '推理',
   },
   connection: {
     connecting: '正在连接…',
@@ -37,6 +43,9 @@ const zhCN: Messages = {
     escape: '停止运行（训练页），关闭运行详情（运行记录页）',
     train: '前往“训练”',
     runs: '前往“运行记录”',
+    models: '前往“模型”',
+    datasets: '前往“数据集”',
+    inference: '前往“推理”',
     help: '显示或隐藏此列表',
   },
   train: {
@@ -165,6 +174,9 @@ const zhCN: Messages = {
     ms: '{m} 分 {s} 秒',
     s: '{s} 秒',
   },
+  models: modelsZh,
+  datasets: datasetsZh,
+  inference: inferenceZh,
 };
 
 export default zhCN;

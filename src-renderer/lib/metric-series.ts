@@ -62,13 +62,15 @@ export function appendMetrics(series: MetricSeries, lines: readonly MetricEvent[
       series.lastStep = line.step;
       push(series.stepLoss, line.step, line.loss);
       push(series.stepAccuracy, line.step, line.accuracy);
-    } else {
+    } else if (line.type === 'epoch') {
       if (line.epoch <= series.lastEpoch) continue;
       series.lastEpoch = line.epoch;
       push(series.trainLoss, line.step, line.trainLoss);
       push(series.valLoss, line.step, line.valLoss);
       push(series.trainAccuracy, line.step, line.trainAccuracy);
       push(series.valAccuracy, line.step, line.valAccuracy);
+    } else {
+      continue;
     }
     added++;
   }

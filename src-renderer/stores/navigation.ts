@@ -6,8 +6,8 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { RUN_ID_PATTERN } from '../../src-main/contract';
 
-/** Screens in sidebar order; Models, Datasets, Inference, Compare and System join this list later. */
-export const SCREENS = ['train', 'runs'] as const;
+/** Screens in sidebar order; the digit keys 1… follow it. */
+export const SCREENS = ['train', 'runs', 'models', 'datasets', 'inference'] as const;
 export type Screen = (typeof SCREENS)[number];
 
 export const useNavigationStore = defineStore('navigation', () => {

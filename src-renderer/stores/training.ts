@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
-import type { DatasetInfo, EventMessage, EventOf, ModelInfo, RunDetail, RunStatus } from '../../src-main/contract';
+import type { DatasetInfo, EventMessage, EventOf, ModelInfo, ModelOptions, RunDetail, RunStatus } from '../../src-main/contract';
 import { appendMetrics, clearMetricSeries, createMetricSeries } from '../lib/metric-series';
 import {
   FORM_FIELDS,
@@ -19,6 +19,8 @@ import {
 import { useConnectionStore } from './connection';
 
 const FORM_STORAGE_KEY = 'cvb.trainForm';
+/** The switches chosen on the Models screen, and the model they belong to. */
+const MODEL_OPTIONS_STORAGE_KEY = 'cvb.trainModelOptions';
 export const DEFAULT_DATASET = 'fashion-mnist-subset';
 const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
 
@@ -50,10 +52,30 @@ function loadSavedForm(): TrainForm {
   return form;
 }
 
+function loadSavedModelOptions(): { model: string; options: ModelOptions } {
+  try {
+    const saved = JSON.parse(globalThis.localStorage?.getItem(MODEL_OPTIONS_STORAGE_KEY) ?? 'null') as { model?: unknown; options?: unknown } | null;
+    if (saved && typeof saved.model === 'string' && saved.options && typeof saved.options === 'object') {
+      const options = Object.fromEntries(
+        Object.entries(saved.options).filter(([, value]) => ['string', 'number', 'boolean'].includes(typeof value)),
+      ) as ModelOptions;
+      return { model: saved.model, options };
+    }
+  } catch {
+    // As with the form: start from the paper's switches.
+  }
+  return { model: '', options: {} };
+}
+
 export const useTrainingStore = defineStore('training', () => {
   const connection = useConnectionStore();
 
   const form = reactive<TrainForm>(loadSavedForm());
+  const savedModelOptions = loadSavedModelOptions();
+  /** The switches chosen for `modelOptionsFor` on the Models screen; a run of another model gets none. */
+  const modelOptionsFor = ref(savedModelOptions.model);
+  const chosenModelOptions = ref<ModelOptions>(savedModelOptions.options);
+  const modelOptions = computed<ModelOptions>(() => (form.model !== '' && form.model === modelOptionsFor.value ? chosenModelOptions.value : {}));
   const hostErrors = ref<FieldErrors>({});
   const generalError = ref<FieldMessage | null>(null);
 
@@ -95,6 +117,19 @@ export const useTrainingStore = defineStore('training', () => {
       hostErrors.value = next;
     },
   );
+
+  function setModelOptions(model: string, options: ModelOptions): void {
+    modelOptionsFor.value = model;
+    chosenModelOptions.value = { ...options };
+    globalThis.localStorage?.setItem(MODEL_OPTIONS_STORAGE_KEY, JSON.stringify({ model, options: chosenModelOptions.value }));
+  }
+
+  /** The Models screen's "Train this model": its variant and switches become the form's. */
+  function useModel(name: string, options: ModelOptions = {}): void {
+    form.model = name;
+    setModelOptions(name, options);
+    generalError.value = null;
+  }
 
   /** Picks a model and dataset when the form has none the host knows (first load, removed model). */
   function ensureSelections(models: readonly ModelInfo[], datasets: readonly DatasetInfo[]): void {
@@ -143,7 +178,10 @@ export const useTrainingStore = defineStore('training', () => {
     const detail = result.value;
     status.value = detail.status;
     runError.value = detail.error;
-    if (options.adoptConfig && detail.config) Object.assign(form, configToForm(detail.config));
+    if (options.adoptConfig && detail.config) {
+      Object.assign(form, configToForm(detail.config));
+      setModelOptions(detail.config.model, detail.config.modelOptions ?? {});
+    }
     progress.value = { ...progressFromDetail(detail), ...keepLive(progress.value) };
     appendMetrics(series, detail.metrics);
     const pending = buffered;
@@ -188,7 +226,7 @@ export const useTrainingStore = defineStore('training', () => {
     starting.value = true;
     hostErrors.value = {};
     generalError.value = null;
-    const result = await connection.call('runs.start', checked.config);
+    const result = await connection.call('runs.start', { ...checked.config, modelOptions: modelOptions.value });
     starting.value = false;
     if (!result.ok) {
       const { field, message } = result.error;
@@ -262,6 +300,7 @@ export const useTrainingStore = defineStore('training', () => {
 
   return {
     form,
+    modelOptions,
     fieldErrors,
     hostErrors,
     generalError,
@@ -279,6 +318,8 @@ export const useTrainingStore = defineStore('training', () => {
     canStop,
     series,
     seriesVersion,
+    useModel,
+    setModelOptions,
     ensureSelections,
     attachRun,
     reattach,

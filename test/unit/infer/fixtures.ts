@@ -1,5 +1,4 @@
 /** Run folders for inference tests: a zoo network saved as a checkpoint, without training it. */
-import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

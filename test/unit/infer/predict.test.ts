@@ -27,7 +27,6 @@ afterAll(() => {
   for (const home of new Set([plain?.home, saved?.home])) if (home) rmSync(home, { recursive: true, force: true });
 });
 
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const context = () => ({ cache, backend: tf.getBackend() });
 
 describe('one preprocessing path', () => {
@@ -155,7 +154,10 @@ describe('why: Grad-CAM, feature maps, squeeze-excitation', () => {
     expect((await sharp(Buffer.from(maps.png, 'base64')).metadata()).format).toBe('png');
     const gates = await seWeights(context(), { kind: 'seWeights', runId: se.runId, checkpoint: 'last', image, block: 'conv2_block1_se' });
     expect(gates.weights).toHaveLength(16);
-    for (const w of gates.weights) expect(w).toBeGreaterThan(0), expect(w).toBeLessThan(1);
+    for (const w of gates.weights) {
+      expect(w).toBeGreaterThan(0);
+      expect(w).toBeLessThan(1);
+    }
     await expect(seWeights(context(), { kind: 'seWeights', runId: plain.runId, checkpoint: 'last', image, block: 'conv2_block1_se' })).rejects.toMatchObject({ error: { field: 'block', message: /it has none/ } });
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { EventMessage } from '../../../src-main/contract';
-import { startServer, WS_PATH, type RunningServer, type ServerOptions } from '../../../src-main/serve/server';
+import { DEFAULT_LIMITS, startServer, WS_PATH, type RunningServer, type ServerOptions } from '../../../src-main/serve/server';
 import { createWebSocketClient } from '../../../src-renderer/api/websocket-client';
 import { createFakeHost, type FakeHost } from './fake-host';
 import { closed, nextMessage, tryWebSocket, until } from './http-helpers';
@@ -99,10 +99,10 @@ describe('messages on the socket', () => {
     expect(await nextMessage(socket)).toMatchObject({ id: 3, result: { ok: false, error: { code: 'internal' } } });
   });
 
-  it('closes a socket that sends more than the payload limit (1 MiB), and serves the next one', async () => {
+  it('closes a socket that sends more than the payload limit, and serves the next one', async () => {
     const { server, host } = await serve();
     const socket = await open(server);
-    socket.send(JSON.stringify({ id: 1, method: 'system.info', params: { padding: 'x'.repeat(1024 * 1024) } }));
+    socket.send(JSON.stringify({ id: 1, method: 'system.info', params: { padding: 'x'.repeat(DEFAULT_LIMITS.maxPayloadBytes) } }));
     expect(await closed(socket)).toBe(1009);
     expect(host.received).toEqual([]);
     const next = await open(server);

@@ -178,8 +178,11 @@ describe.each(['cpu', 'wasm'] as const)('resuming on %s', (backend) => {
 describe('resuming with dropout and per-step schedules', () => {
   beforeAll(() => onBackend('cpu'));
 
-  it('continues the dropout masks and the learning rate exactly', async () => {
-    const config = trainConfig({ epochs: 3, optimizer: 'rmsprop', learningRate: 0.01, schedule: { type: 'cosine' }, warmupEpochs: 1, gradClipNorm: 0.5 });
+  it('continues the dropout masks, the augmentation and the learning rate exactly', async () => {
+    const config = trainConfig({
+      epochs: 3, optimizer: 'rmsprop', learningRate: 0.01, schedule: { type: 'cosine' }, warmupEpochs: 1, gradClipNorm: 0.5,
+      augmentation: { randomCrop: { padding: 2 }, horizontalFlip: true, colorJitter: { brightness: 0.2 } },
+    });
     const whole = await train(config, tinyConvNet(9, undefined, 10, 0.5));
     const dir = tempDir();
     const first = await train(config, tinyConvNet(9, undefined, 10, 0.5), { stopAfter: 5, dir });

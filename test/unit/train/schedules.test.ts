@@ -20,7 +20,7 @@ describe('learning-rate schedules', () => {
   });
 
   it('multistep: ×gamma at each milestone epoch (PyTorch MultiStepLR)', () => {
-    const schedule = { type: 'multistep', milestones: [2, 5], gamma: 0.5 } as const;
+    const schedule: ScheduleInput = { type: 'multistep', milestones: [2, 5], gamma: 0.5 };
     expect(rateAt(schedule, 19)).toBeCloseTo(0.1, 12);
     expect(rateAt(schedule, 20)).toBeCloseTo(0.05, 12);
     expect(rateAt(schedule, 49)).toBeCloseTo(0.05, 12);
