@@ -14,6 +14,7 @@ import { createWorkbench, type Workbench } from '../core/workbench';
 import { resolveHome } from './home';
 import { dataCommand } from './data';
 import { predictCommand } from './predict';
+import { inspectCommand } from './inspect';
 import { invalid, printError, UsageError } from './output';
 import { modelsCommand } from './models';
 import { runsCommand } from './runs';
@@ -38,6 +39,8 @@ commands:
           [--optimizer sgd|momentum|adam|adamw|rmsprop] [--max-steps N] [--seed N] [--backend NAME]
   runs    list | show ID
   models  list the registered networks
+  inspect NAME [--input N|HxWxC] [--classes N] [--batch-size N] [--option NAME=VALUE ...]
+          a network's layers, output shapes, parameters and multiply-adds
   predict RUN_ID IMAGE... [--top K] [--cam DIR] [--checkpoint best|last]
   data    import PATH [--name NAME] [--size N] | list | show ID | delete ID | catalog
 
@@ -86,6 +89,7 @@ const commands: Record<string, (context: CommandContext) => Promise<number>> = {
   train: trainCommand,
   runs: runsCommand,
   models: modelsCommand,
+  inspect: inspectCommand,
   data: dataCommand,
   predict: predictCommand,
 };

@@ -18,10 +18,11 @@ import {
 } from '../contract';
 import type { HostToWorker, WorkerToHost } from '../train/protocol';
 import { InvalidRunIdError, isProcessAlive, RunNotFoundError, RunStore, toSummary } from '../store/runs';
-import { getModelMeta, listModels, modelParamCount } from '../zoo';
+import { getModelMeta, listModels } from '../zoo';
 import { probeBackendInChild } from './backend-probe';
 import { createDatasetService } from './datasets';
 import { createInferenceService } from './inference';
+import { checkModelOptions, modelHandlers } from './models';
 import { recipeHandlers } from './recipes';
 import type { Handlers } from './handlers';
 import type { ContractHost } from './host';
@@ -226,6 +227,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   const handlers: Handlers<MethodName> = {
     ...datasets.handlers,
     ...inference.handlers,
+    ...modelHandlers,
     ...recipeHandlers,
     'system.info': async () => ({
       version: options.version ?? '0.0.0',
@@ -234,28 +236,23 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       mode: options.mode,
       backend: await backendReport(),
     }),
-    'models.list': () =>
-      listModels().map((meta) => ({
-        name: meta.name,
-        family: meta.family,
-        input: meta.defaultInput,
-        classes: meta.defaultClasses,
-        params: modelParamCount(meta.name),
-        description: meta.description,
-      })),
     'runs.start': async (config) => {
       if (!getModelMeta(config.model)) {
         const known = listModels().map((m) => m.name).join(', ');
         throw new WorkbenchError({ code: 'invalid_request', field: 'model', message: `model: unknown model "${config.model}"; known models: ${known}` });
       }
       const known = await datasets.list();
-      if (!known.some((d) => d.id === config.dataset)) {
+      const dataset = known.find((d) => d.id === config.dataset);
+      if (!dataset) {
         throw new WorkbenchError({
           code: 'invalid_request',
           field: 'dataset',
           message: `dataset: unknown dataset "${config.dataset}"; known datasets: ${known.map((d) => d.id).join(', ') || 'none'}`,
         });
       }
+      // Switches are checked against this dataset's input before a worker starts.
+      const optionsError = checkModelOptions(config.model, config.modelOptions, dataset.input, dataset.classes.length);
+      if (optionsError) throw new WorkbenchError(optionsError);
       const record = store.create(config, { workbench: options.version ?? '0.0.0' });
       startWorker(record.id, config.batchSize, config.epochs);
       return toSummary(record);

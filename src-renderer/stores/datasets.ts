@@ -243,7 +243,13 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const form = reactive<ImportForm>(defaultImportForm());
   const hostErrors = ref<ImportFieldErrors>({});
   const validation = computed(() => validateImportForm(form));
-  const fieldErrors = computed<ImportFieldErrors>(() => ({ ...hostErrors.value, ...validation.value.errors }));
+  /** An empty path is no error until the user has typed one (the Import button waits meanwhile). */
+  const pathEdited = ref(false);
+  const fieldErrors = computed<ImportFieldErrors>(() => {
+    const errors = { ...hostErrors.value, ...validation.value.errors };
+    if (!pathEdited.value && form.path.trim() === '') delete errors.path;
+    return errors;
+  });
 
   // Imports and catalog
   const jobs = ref<Partial<Record<ImportOrigin, ImportJob>>>({});
@@ -258,6 +264,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     () => ({ ...form }),
     (now, before) => {
       // A host error is about the value that was sent; editing the field retires it.
+      if (now.path !== before.path) pathEdited.value = true;
       const next = { ...hostErrors.value };
       for (const field of IMPORT_FIELDS) if (now[field] !== before[field]) delete next[field];
       hostErrors.value = next;

@@ -1,5 +1,6 @@
 /** Formatting for the Datasets screen: image sizes, byte counts and split totals. */
 import type { DatasetInfo } from '../../../src-main/contract';
+import { formatDuration, formatNumber } from '../../lib/format';
 
 type Translate = (key: string, params?: Record<string, unknown>) => string;
 
@@ -21,6 +22,13 @@ export function formatBytes(bytes: number | null | undefined, locale: string, t:
   }
   const text = new Intl.NumberFormat(locale, { maximumFractionDigits: unit === 0 ? 0 : 1 }).format(value);
   return t(`datasets.units.${units[unit]}`, { value: text });
+}
+
+/** How long an import took: tenths of a second under a minute, else minutes and seconds. */
+export function formatImportDuration(milliseconds: number, locale: string, t: Translate): string {
+  if (!Number.isFinite(milliseconds) || milliseconds < 0) return '—';
+  if (milliseconds >= 60_000) return formatDuration(milliseconds / 1000, t);
+  return t('datasets.units.seconds', { value: formatNumber(milliseconds / 1000, locale, 1) });
 }
 
 /** Images in the dataset's own validation split (older records leave it out). */
