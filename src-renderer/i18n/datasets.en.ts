@@ -87,7 +87,7 @@ const datasetsEn = {
   },
   report: {
     title: 'Import report',
-    summary: '{imported} of {scanned} found imported, in {duration}',
+    summary: 'Imported {imported} of {scanned}, in {duration}',
     resultSummary: '{classes} classes, {train} train, {val} val. and {test} test images, in {duration}',
     noSkipped: 'No file was skipped.',
     skipped: 'Skipped files ({count})',

@@ -89,7 +89,7 @@ const datasetsZhCN: DatasetsMessages = {
   },
   report: {
     title: '导入报告',
-    summary: '共找到 {scanned} 个，导入 {imported} 个，用时 {duration}',
+    summary: '导入 {imported} / {scanned}，用时 {duration}',
     resultSummary: '{classes} 个类别，训练 {train}、验证 {val}、测试 {test} 张图像，用时 {duration}',
     noSkipped: '没有跳过任何文件。',
     skipped: '跳过的文件（{count}）',

@@ -1,7 +1,22 @@
-/** Saved runs: the sortable list, the run opened in detail (with its charts), and stopping one. */
+/**
+ * Saved runs: the sortable, filterable list; the run opened in detail (with its charts); stopping,
+ * renaming, tagging, starring, deleting, evaluating, exporting and importing runs.
+ */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ApiError, EventMessage, RunDetail, RunSummary } from '../../src-main/contract';
+import type {
+  ApiError,
+  CheckpointName,
+  EvalImagesResponse,
+  EvalResult,
+  EventMessage,
+  RunDetail,
+  RunExportKind,
+  RunExportResponse,
+  RunStatus,
+  RunSummary,
+  RunUpdateRequest,
+} from '../../src-main/contract';
 import { runDurationSeconds } from '../lib/format';
 import { appendMetrics, clearMetricSeries, createMetricSeries } from '../lib/metric-series';
 import { useConnectionStore } from './connection';
@@ -17,6 +32,8 @@ export const SORT_KEYS = [
   'valLoss',
   'backend',
   'duration',
+  'best',
+  'testAccuracy',
 ] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export type SortDirection = 'asc' | 'desc';
@@ -30,6 +47,12 @@ function sortValue(run: RunSummary, key: SortKey): string | number | null {
       return run.final[key];
     case 'duration':
       return runDurationSeconds(run);
+    case 'best':
+      return run.best?.score ?? null;
+    case 'testAccuracy':
+      return run.test?.accuracy ?? null;
+    case 'model':
+      return run.name ? `${run.model} ${run.name}` : run.model;
     case 'createdAt': {
       const time = Date.parse(run.createdAt);
       return Number.isNaN(time) ? null : time;
@@ -52,7 +75,42 @@ export function sortRuns(runs: readonly RunSummary[], key: SortKey, direction: S
 }
 
 /** Columns where the biggest value is the interesting one start descending. */
-const DESCENDING_FIRST: readonly SortKey[] = ['createdAt', 'trainAccuracy', 'valAccuracy', 'duration'];
+const DESCENDING_FIRST: readonly SortKey[] = ['createdAt', 'trainAccuracy', 'valAccuracy', 'duration', 'best', 'testAccuracy'];
+
+export type StatusFilter = RunStatus | 'all' | 'damaged';
+
+export interface RunFilter {
+  /** Words that must all appear in the id, name, model, dataset, tags, notes, status or backend. */
+  search: string;
+  status: StatusFilter;
+  starredOnly: boolean;
+  /** Only runs with this tag; null for any. */
+  tag: string | null;
+}
+
+export function emptyFilter(): RunFilter {
+  return { search: '', status: 'all', starredOnly: false, tag: null };
+}
+
+function haystack(run: RunSummary): string {
+  return [run.id, run.name, run.model, run.dataset, run.status, run.backend, run.notes, ...(run.tags ?? []), run.damaged ? 'damaged' : '']
+    .filter(Boolean)
+    .join(' ')
+    .toLowerCase();
+}
+
+/** The runs that pass every part of the filter, in the given order. */
+export function filterRuns(runs: readonly RunSummary[], filter: RunFilter): RunSummary[] {
+  const words = filter.search.toLowerCase().split(/\s+/).filter(Boolean);
+  return runs.filter((run) => {
+    if (filter.starredOnly && !run.starred) return false;
+    if (filter.tag && !(run.tags ?? []).includes(filter.tag)) return false;
+    if (filter.status === 'damaged' ? !run.damaged : filter.status !== 'all' && run.status !== filter.status) return false;
+    if (words.length === 0) return true;
+    const text = haystack(run);
+    return words.every((word) => text.includes(word));
+  });
+}
 
 export const useRunsStore = defineStore('runs', () => {
   const connection = useConnectionStore();
@@ -70,6 +128,17 @@ export const useRunsStore = defineStore('runs', () => {
   const stopping = ref(false);
 
   const sortedRuns = computed(() => sortRuns(runs.value, sortKey.value, sortDirection.value));
+  const filter = ref<RunFilter>(emptyFilter());
+  const filteredRuns = computed(() => filterRuns(sortedRuns.value, filter.value));
+  const allTags = computed(() => [...new Set(runs.value.flatMap((run) => run.tags ?? []))].sort((a, b) => a.localeCompare(b)));
+  /** Runs ticked for the Compare screen, in the order they were ticked. */
+  const selected = ref<string[]>([]);
+  const actionError = ref<ApiError | null>(null);
+  const busy = ref<string | null>(null);
+
+  const evaluation = ref<EvalResult | null>(null);
+  const evaluating = ref(false);
+  const evaluationError = ref<ApiError | null>(null);
 
   function setSort(key: SortKey): void {
     if (sortKey.value === key) {
@@ -114,6 +183,7 @@ export const useRunsStore = defineStore('runs', () => {
       return;
     }
     detail.value = result.value;
+    if (evaluation.value?.runId !== id) void loadEvaluation(id);
     clearMetricSeries(detailSeries);
     appendMetrics(detailSeries, result.value.metrics);
     detailVersion.value++;
@@ -123,6 +193,103 @@ export const useRunsStore = defineStore('runs', () => {
     detailId.value = null;
     detail.value = null;
     detailError.value = null;
+    evaluation.value = null;
+    evaluationError.value = null;
+  }
+
+  function toggleSelected(id: string): void {
+    selected.value = selected.value.includes(id) ? selected.value.filter((other) => other !== id) : [...selected.value, id];
+  }
+
+  function replaceSummary(summary: RunSummary): void {
+    runs.value = runs.value.map((run) => (run.id === summary.id ? summary : run));
+    if (detail.value?.id === summary.id) detail.value = { ...detail.value, ...summary };
+  }
+
+  /** Rename, notes, tags or star; the list and the open detail show the answer at once. */
+  async function updateMeta(id: string, patch: Omit<RunUpdateRequest, 'id'>): Promise<boolean> {
+    actionError.value = null;
+    const result = await connection.call('runs.update', { id, ...patch });
+    if (!result.ok) {
+      actionError.value = result.error;
+      return false;
+    }
+    replaceSummary(result.value);
+    return true;
+  }
+
+  function toggleStar(id: string): Promise<boolean> {
+    const run = runs.value.find((r) => r.id === id) ?? (detail.value?.id === id ? detail.value : null);
+    return updateMeta(id, { starred: !run?.starred });
+  }
+
+  /** Deletes a run; the caller has asked the user to confirm. */
+  async function remove(id: string): Promise<boolean> {
+    actionError.value = null;
+    busy.value = 'delete';
+    const result = await connection.call('runs.delete', { id });
+    busy.value = null;
+    if (!result.ok) {
+      actionError.value = result.error;
+      return false;
+    }
+    runs.value = runs.value.filter((run) => run.id !== id);
+    selected.value = selected.value.filter((other) => other !== id);
+    if (detailId.value === id) close();
+    return true;
+  }
+
+  async function loadEvaluation(id: string): Promise<void> {
+    const result = await connection.call('runs.evaluation', { id });
+    if (detailId.value !== id) return;
+    if (result.ok) evaluation.value = result.value;
+  }
+
+  async function evaluate(id: string, checkpoint: CheckpointName = 'best'): Promise<boolean> {
+    evaluating.value = true;
+    evaluationError.value = null;
+    const result = await connection.call('runs.evaluate', { id, checkpoint });
+    evaluating.value = false;
+    if (!result.ok) {
+      evaluationError.value = result.error;
+      return false;
+    }
+    if (detailId.value === id) evaluation.value = result.value;
+    scheduleRefresh(0);
+    return true;
+  }
+
+  async function cellImages(id: string, actual: number, predicted: number, limit = 24): Promise<EvalImagesResponse | ApiError> {
+    const result = await connection.call('runs.evalImages', { id, actual, predicted, limit });
+    return result.ok ? result.value : result.error;
+  }
+
+  /** Exports on the host and, when small enough, sends the bytes along for a download. */
+  async function exportRun(id: string, kind: RunExportKind, checkpoint: CheckpointName = 'best'): Promise<RunExportResponse | null> {
+    actionError.value = null;
+    busy.value = `export-${kind}`;
+    let result = await connection.call('runs.export', { id, kind, checkpoint, inline: true });
+    // Too big to send: it is still written on the host; say where.
+    if (!result.ok && result.error.field === 'inline') result = await connection.call('runs.export', { id, kind, checkpoint, inline: false });
+    busy.value = null;
+    if (!result.ok) {
+      actionError.value = result.error;
+      return null;
+    }
+    return result.value;
+  }
+
+  async function importArchive(data: string): Promise<RunSummary | null> {
+    actionError.value = null;
+    busy.value = 'import';
+    const result = await connection.call('runs.import', { source: { data } });
+    busy.value = null;
+    if (!result.ok) {
+      actionError.value = result.error;
+      return null;
+    }
+    await refresh();
+    return result.value;
   }
 
   async function stop(id: string): Promise<boolean> {
@@ -158,6 +325,24 @@ export const useRunsStore = defineStore('runs', () => {
   return {
     runs,
     sortedRuns,
+    filter,
+    filteredRuns,
+    allTags,
+    selected,
+    toggleSelected,
+    actionError,
+    busy,
+    updateMeta,
+    toggleStar,
+    remove,
+    evaluation,
+    evaluating,
+    evaluationError,
+    evaluate,
+    loadEvaluation,
+    cellImages,
+    exportRun,
+    importArchive,
     loading,
     error,
     sortKey,

@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
-import type { DatasetInfo, EventMessage, EventOf, ModelInfo, ModelOptions, RunDetail, RunStatus } from '../../src-main/contract';
+import type { DatasetInfo, EventMessage, EventOf, ModelInfo, ModelOptions, RunDetail, RunStatus, TrainConfigInput } from '../../src-main/contract';
 import { appendMetrics, clearMetricSeries, createMetricSeries } from '../lib/metric-series';
 import {
   FORM_FIELDS,
@@ -266,6 +266,14 @@ export const useTrainingStore = defineStore('training', () => {
     return true;
   }
 
+  /** "New run from this config" on the Runs screen: the form takes a saved run's settings. */
+  function useConfig(config: TrainConfigInput): void {
+    Object.assign(form, configToForm(config));
+    setModelOptions(config.model, config.modelOptions ?? {});
+    hostErrors.value = {};
+    generalError.value = null;
+  }
+
   function isIdle(): boolean {
     return !isRunning.value && !starting.value && !attaching.value;
   }
@@ -321,6 +329,7 @@ export const useTrainingStore = defineStore('training', () => {
     useModel,
     setModelOptions,
     ensureSelections,
+    useConfig,
     attachRun,
     reattach,
     start,

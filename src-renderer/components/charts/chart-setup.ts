@@ -1,10 +1,10 @@
 /** Registers the Chart.js parts the workbench uses, once: tree-shaking keeps the rest out. */
-import { Chart, Decimation, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
+import { Chart, Decimation, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
 import type { ColorScheme } from '../../composables/useColorScheme';
 import type { SeriesName } from '../../lib/metric-series';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip, Decimation, zoomPlugin);
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, Decimation, zoomPlugin);
 
 export interface ChartTheme {
   text: string;

@@ -174,7 +174,7 @@ describe('Datasets screen', () => {
 
     expect(wrapper.get('[data-testid="dataset-normalization"]').text()).toContain('0.5000');
     const report = wrapper.get('[data-testid="dataset-report"]');
-    expect(report.text()).toContain('110 of 111 files imported');
+    expect(report.text()).toContain('Imported 110 of 111, in 2.5 s');
     expect(report.text()).toContain('cat/broken.jpg');
     expect(report.text()).toContain('truncated JPEG');
     expect(report.text()).toContain('3 CMYK images converted');
@@ -198,6 +198,9 @@ describe('Datasets screen', () => {
   it('shows a bad size next to its field and calls nothing', async () => {
     const client = datasetsClient();
     const { wrapper } = await mountView(client);
+    // An untouched empty path waits quietly (the button is disabled), without an error yet.
+    expect(wrapper.get('[data-testid="import-error-path"]').text()).toBe('');
+    expect(wrapper.get('[data-testid="dataset-import-button"]').attributes('disabled')).toBeDefined();
     await wrapper.get('[data-testid="dataset-import-path"]').setValue('/data/pets');
     await wrapper.get('[data-testid="import-field-size"]').setValue('4');
     expect(wrapper.get('[data-testid="import-error-size"]').text()).toBe('Must be at least 8');
@@ -306,7 +309,7 @@ describe('Datasets screen', () => {
     expect(job.attributes('data-status')).toBe('completed');
     const report = wrapper.get('[data-testid="dataset-report"]');
     expect(report.attributes('data-skipped')).toBe('2');
-    expect(report.text()).toContain('2 classes, 78 train, 9 val. and 0 test images');
+    expect(report.text()).toContain('2 classes, 78 train, 9 val. and 0 test images, in 1.5 s');
     expect(report.text()).toContain('cat/.DS_Store');
     expect(report.text()).toContain('hidden file');
     expect(report.text()).toContain('16-bit depth');
