@@ -244,4 +244,16 @@ export interface ContractClient {
 export const WS_PATH = '/api/ws';
 
 /** The name of the IPC channels in Electron: one prefix for the whole contract. */
-export const IPC_CHANNEL = { call: 'cvb:call', event: 'cvb:event' } as const;
+export const IPC_CHANNEL = { call: 'cvb:call', event: 'cvb:event', pickFolder: 'cvb:pick-folder' } as const;
+
+/**
+ * The desktop-only file helpers the Electron preload exposes as `window.cvbFiles`: the path of a
+ * dropped file or folder (Electron no longer puts `path` on a File) and a folder dialog. In the
+ * browser it is absent, and screens ask for a typed path instead.
+ */
+export interface DesktopFilesBridge {
+  /** The absolute path of a dropped file or folder; '' when it has none (not from the disk). */
+  pathForFile(file: unknown): string;
+  /** Opens a folder dialog; null when the user cancels. */
+  pickFolder(): Promise<string | null>;
+}

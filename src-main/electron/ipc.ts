@@ -3,7 +3,7 @@
  * Requests are accepted only from the main window's main frame showing the app's own page; the
  * payload then goes through `host.request`, which validates it against the contract.
  */
-import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { dialog, ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { IPC_CHANNEL, type EventMessage, type Result } from '../contract';
 import type { ContractHost } from '../core/host';
 import { senderRejection } from './policy';
@@ -18,10 +18,14 @@ export function bindContractIpc(host: Promise<ContractHost>, window: BrowserWind
   let bound = true;
   let unsubscribe: (() => void) | null = null;
 
-  const handleCall = async (event: IpcMainInvokeEvent, method: unknown, params: unknown): Promise<Result<unknown>> => {
+  const rejectionOf = (event: IpcMainInvokeEvent): string | null => {
     const mainFrame = contents.isDestroyed() ? null : contents.mainFrame;
     const fromMainWindow = !contents.isDestroyed() && event.sender.id === contents.id;
-    const rejection = fromMainWindow ? senderRejection(event.senderFrame, mainFrame) : 'calls are accepted only from the main window';
+    return fromMainWindow ? senderRejection(event.senderFrame, mainFrame) : 'calls are accepted only from the main window';
+  };
+
+  const handleCall = async (event: IpcMainInvokeEvent, method: unknown, params: unknown): Promise<Result<unknown>> => {
+    const rejection = rejectionOf(event);
     if (rejection !== null) {
       console.warn(`[ipc] refused ${typeof method === 'string' ? method : 'a call'}: ${rejection}`);
       return { ok: false, error: { code: 'invalid_request', message: `refused: ${rejection}` } };
@@ -44,7 +48,15 @@ export function bindContractIpc(host: Promise<ContractHost>, window: BrowserWind
     if (!contents.isDestroyed()) contents.send(IPC_CHANNEL.event, message);
   };
 
+  /** The folder dialog of the Datasets screen; only the main window's page may open it. */
+  const handlePickFolder = async (event: IpcMainInvokeEvent): Promise<string | null> => {
+    if (rejectionOf(event) !== null || contents.isDestroyed()) return null;
+    const result = await dialog.showOpenDialog(window, { properties: ['openDirectory'] });
+    return result.canceled ? null : (result.filePaths[0] ?? null);
+  };
+
   ipcMain.handle(IPC_CHANNEL.call, handleCall);
+  ipcMain.handle(IPC_CHANNEL.pickFolder, handlePickFolder);
   host.then(
     (ready) => {
       if (bound) unsubscribe = ready.onEvent(forwardEvent);
@@ -57,6 +69,7 @@ export function bindContractIpc(host: Promise<ContractHost>, window: BrowserWind
     bound = false;
     unsubscribe?.();
     ipcMain.removeHandler(IPC_CHANNEL.call);
+    ipcMain.removeHandler(IPC_CHANNEL.pickFolder);
   };
   window.once('closed', unbind);
   return unbind;

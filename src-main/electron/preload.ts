@@ -3,12 +3,13 @@
  * ipcRenderer itself and the IpcRendererEvent never reach the page. This script runs sandboxed,
  * so it imports only `electron` at run time; the contract contributes types alone.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { ContractClient, EventMessage, IPC_CHANNEL } from '../contract';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
+import type { ContractClient, DesktopFilesBridge, EventMessage, IPC_CHANNEL } from '../contract';
 
 // Literal types tie these to the contract's IPC_CHANNEL without bundling the contract (and zod).
 const CALL_CHANNEL: typeof IPC_CHANNEL.call = 'cvb:call';
 const EVENT_CHANNEL: typeof IPC_CHANNEL.event = 'cvb:event';
+const PICK_FOLDER_CHANNEL: typeof IPC_CHANNEL.pickFolder = 'cvb:pick-folder';
 
 const bridge: ContractClient = {
   call(method, params) {
@@ -25,3 +26,14 @@ const bridge: ContractClient = {
 };
 
 contextBridge.exposeInMainWorld('cvb', bridge);
+
+const files: DesktopFilesBridge = {
+  pathForFile(file) {
+    return file instanceof File ? webUtils.getPathForFile(file) : '';
+  },
+  pickFolder() {
+    return ipcRenderer.invoke(PICK_FOLDER_CHANNEL);
+  },
+};
+
+contextBridge.exposeInMainWorld('cvbFiles', files);

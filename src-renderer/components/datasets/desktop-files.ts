@@ -1,15 +1,11 @@
 /**
- * Where the desktop app can tell a folder's path: a folder dialog, and the path of a dropped
- * folder. Electron no longer puts `path` on a dropped File, so the preload is to expose
- * `window.cvbFiles` (webUtils.getPathForFile, dialog.showOpenDialog); until it does, and in the
- * browser, both are absent and the screen asks for a typed path instead.
+ * Where the desktop app can tell a folder's path: the Electron preload's `window.cvbFiles` (a
+ * folder dialog, and the path of a dropped folder). In the browser it is absent and the screen
+ * asks for a typed path instead.
  */
-export interface DesktopFiles {
-  /** The absolute path of a dropped file or folder; '' when it has none (not from the disk). */
-  pathForFile?(file: File): string;
-  /** Opens a folder dialog; null when the user cancels. */
-  pickFolder?(): Promise<string | null>;
-}
+import type { DesktopFilesBridge } from '../../../src-main/contract';
+
+export type DesktopFiles = Partial<DesktopFilesBridge>;
 
 declare global {
   interface Window {

@@ -6,7 +6,10 @@ import type { ContractHost } from '../../../src-main/core/host';
 type Handler = (event: unknown, ...args: unknown[]) => Promise<Result<unknown>>;
 const handlers = new Map<string, Handler>();
 
+const showOpenDialog = vi.fn(async () => ({ canceled: false, filePaths: ['/home/me/photos'] }));
+
 vi.mock('electron', () => ({
+  dialog: { showOpenDialog: (...args: unknown[]) => showOpenDialog(...(args as [])) },
   ipcMain: {
     handle: (channel: string, handler: Handler) => {
       if (handlers.has(channel)) throw new Error(`second handler for ${channel}`);
@@ -101,5 +104,19 @@ describe('bindContractIpc', () => {
     window.emit('closed');
     expect(listeners.size).toBe(0);
     expect(handlers.has('cvb:call')).toBe(false);
+    expect(handlers.has('cvb:pick-folder')).toBe(false);
+  });
+
+  it('opens the folder dialog for the app page only', async () => {
+    const { window, contents, mainFrame } = fakeWindow();
+    bindContractIpc(Promise.resolve(fakeHost().host), window as never);
+    const pick = handlers.get('cvb:pick-folder')! as unknown as (event: unknown) => Promise<string | null>;
+    showOpenDialog.mockClear();
+    expect(await pick({ sender: { id: 4 }, senderFrame: mainFrame })).toBeNull();
+    expect(await pick({ sender: contents, senderFrame: { ...mainFrame, url: 'https://example.com/' } })).toBeNull();
+    expect(showOpenDialog).not.toHaveBeenCalled();
+    expect(await pick({ sender: contents, senderFrame: mainFrame })).toBe('/home/me/photos');
+    showOpenDialog.mockResolvedValueOnce({ canceled: true, filePaths: [] });
+    expect(await pick({ sender: contents, senderFrame: mainFrame })).toBeNull();
   });
 });

@@ -4,7 +4,12 @@ const exposed = new Map<string, unknown>();
 const rendererListeners = new Map<string, Set<(...args: unknown[]) => void>>();
 const invoke = vi.fn(async (..._args: unknown[]) => ({ ok: true, value: 'pong' }));
 
+class FakeFile {}
+vi.stubGlobal('File', FakeFile);
+const getPathForFile = vi.fn(() => '/home/me/photos');
+
 vi.mock('electron', () => ({
+  webUtils: { getPathForFile: (file: unknown) => getPathForFile(file as never) },
   contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.set(key, api) },
   ipcRenderer: {
     invoke,
@@ -21,9 +26,19 @@ await import('../../../src-main/electron/preload');
 describe('preload bridge', () => {
   const bridge = exposed.get('cvb') as { call: (...args: unknown[]) => Promise<unknown>; on: (listener: unknown) => () => void };
 
-  it('exposes window.cvb with call and on only', () => {
-    expect([...exposed.keys()]).toEqual(['cvb']);
+  it('exposes window.cvb with call and on only, and window.cvbFiles with the two file helpers', () => {
+    expect([...exposed.keys()]).toEqual(['cvb', 'cvbFiles']);
     expect(Object.keys(bridge).sort()).toEqual(['call', 'on']);
+    expect(Object.keys(exposed.get('cvbFiles') as object).sort()).toEqual(['pathForFile', 'pickFolder']);
+  });
+
+  it('gives the path of a dropped file, nothing for other values, and asks main for the folder dialog', async () => {
+    const files = exposed.get('cvbFiles') as { pathForFile: (file: unknown) => string; pickFolder: () => Promise<unknown> };
+    expect(files.pathForFile(new FakeFile())).toBe('/home/me/photos');
+    expect(files.pathForFile({ path: '/etc/passwd' })).toBe('');
+    expect(getPathForFile).toHaveBeenCalledTimes(1);
+    await files.pickFolder();
+    expect(invoke).toHaveBeenCalledWith('cvb:pick-folder');
   });
 
   it('invokes the contract channel with the method and params', async () => {
