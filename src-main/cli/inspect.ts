@@ -2,10 +2,11 @@
  * `cvb inspect NAME [--input N] [--classes N] [--batch-size N] [--option NAME=VALUE ...] [--json]`:
  * a network's layers, parameters and multiply-adds by the zoo's dry run (no weights are made).
  */
-import type { ApiError, ModelInspection, SwitchValue } from '../contract';
+import type { ApiError, ModelInspection } from '../contract';
 import type { CommandContext } from './main';
 import { parseCommandArgs } from './main';
 import { invalid, printJson, table, UsageError } from './output';
+import { numeric, switchValues } from './values';
 
 const INSPECT_OPTIONS = {
   input: { type: 'string' },
@@ -14,30 +15,11 @@ const INSPECT_OPTIONS = {
   option: { type: 'string', multiple: true },
 } as const;
 
-/** Numbers stay numbers; anything else is passed on as typed so the contract's error can show it. */
-function numeric(text: string | undefined): number | string | undefined {
-  if (text === undefined) return undefined;
-  return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text.trim()) ? Number(text) : text;
-}
-
 /** `--input 64` (square) or `--input 64x48x1` / `64,48,1`. */
 function inputValue(text: string | undefined): unknown {
   if (text === undefined) return undefined;
   const parts = text.split(/[x×,]/i).map((part) => part.trim());
   return parts.length === 3 ? parts.map(numeric) : numeric(text);
-}
-
-/** `--option se=true --option dropout=0.3 --option activation=elu`. */
-function switchValues(options: string[] | undefined): Record<string, SwitchValue> {
-  const values: Record<string, SwitchValue> = {};
-  for (const option of options ?? []) {
-    const match = /^([A-Za-z][\w]*)=(.*)$/.exec(option);
-    if (!match) throw invalid('option', `--option: expected NAME=VALUE (e.g. se=true, dropout=0.3); got "${option}"`);
-    const [, name, text] = match;
-    const number = numeric(text);
-    values[name] = text === 'true' ? true : text === 'false' ? false : typeof number === 'number' ? number : text;
-  }
-  return values;
 }
 
 const FLAGS: Record<string, string> = { name: 'name', input: 'input', classes: 'classes', batchSize: 'batch-size' };

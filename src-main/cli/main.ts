@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createWorkbench, type Workbench } from '../core/workbench';
 import { resolveHome } from './home';
+import { benchCommand } from './bench';
 import { dataCommand } from './data';
 import { predictCommand } from './predict';
 import { inspectCommand } from './inspect';
@@ -35,13 +36,19 @@ const USAGE = `usage: cvb <command> [options]
 
 commands:
   serve   [--port N] [--host H]            serve the workbench to a browser (default 127.0.0.1:7860)
-  train   --model NAME [--data ID] [--epochs N] [--batch-size N] [--lr X]
-          [--optimizer sgd|momentum|adam|adamw|rmsprop] [--max-steps N] [--seed N] [--backend NAME]
+  train   --model NAME [--data ID] [--epochs N] [--batch-size N] [--lr X] [--max-steps N]
+          [--optimizer sgd|momentum|adam|adamw|rmsprop] [--momentum X] [--nesterov] [--weight-decay X]
+          [--schedule constant|step|multistep|cosine|onecycle] [--milestones A,B] [--gamma X]
+          [--step-epochs N] [--min-lr X] [--warmup-epochs N] [--label-smoothing X] [--aux-weight X]
+          [--grad-clip X] [--early-stopping N] [--monitor METRIC] [--grad-norms] [--preset NAME]
+          [--option SWITCH=VALUE ...] [--seed N] [--backend tensorflow|wasm|cpu]
+  train   --resume RUN_ID                  continue a stopped or interrupted run exactly
   runs    list | show ID
   models  list the registered networks
   inspect NAME [--input N|HxWxC] [--classes N] [--batch-size N] [--option NAME=VALUE ...]
           a network's layers, output shapes, parameters and multiply-adds
   predict RUN_ID IMAGE... [--top K] [--cam DIR] [--checkpoint best|last]
+  bench   [--quick] [--backends a,b] [--models m,n]   kernels, training loop and pipeline speed
   data    import PATH [--name NAME] [--size N] | list | show ID | delete ID | catalog
 
 options:
@@ -92,6 +99,7 @@ const commands: Record<string, (context: CommandContext) => Promise<number>> = {
   inspect: inspectCommand,
   data: dataCommand,
   predict: predictCommand,
+  bench: benchCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

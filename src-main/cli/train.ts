@@ -18,6 +18,7 @@ import { configFromRecipe, findRecipe, RECIPES } from '../train/recipes';
 import type { CommandContext } from './main';
 import { parseCommandArgs } from './main';
 import { fixed, invalid, percent, printJson, UsageError } from './output';
+import { numeric, switchValues } from './values';
 
 /** Contract field → command-line flag, so errors name what the user typed. */
 const FLAGS: Record<string, string> = {
@@ -54,16 +55,15 @@ const TRAIN_OPTIONS = Object.fromEntries([
   ...Object.values(FLAGS).map((flag) => [flag, { type: BOOLEAN_FLAGS.includes(flag) ? ('boolean' as const) : ('string' as const) }]),
   ...SCHEDULE_FLAGS.map((flag) => [flag, { type: 'string' as const }]),
   ['resume', { type: 'string' as const }],
+  ['option', { type: 'string' as const, multiple: true }],
 ]);
-
-/** Numbers stay numbers; anything else is passed on as typed so the error can show it. */
-function numeric(text: string | undefined): number | string | undefined {
-  if (text === undefined) return undefined;
-  return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(text.trim()) ? Number(text) : text;
-}
 
 function asFlagError(error: ApiError): ApiError {
   const field = error.field?.split('.')[0];
+  if (field === 'modelOptions') {
+    const name = error.field!.split('.').slice(1).join('.');
+    return { ...error, field: 'option', message: `--option ${name}: ${error.message.replace(/^modelOptions\.[\w.]+: /, '')}` };
+  }
   if (!field || !FLAGS[field]) return error;
   const flag = FLAGS[field];
   return { ...error, field: flag, message: error.message.replace(new RegExp(`^${error.field!.replace(/\./g, '\\.')}:`), `--${flag}:`) };
@@ -85,7 +85,7 @@ function scheduleFrom(v: Record<string, string | undefined>): Record<string, unk
 }
 
 /** The run's config from the command line: a preset (--preset) with the flags on top, or the defaults. */
-function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<string, string | boolean | undefined>): TrainConfig {
+function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<string, string | boolean | undefined>, options: string[] | undefined): TrainConfig {
   if (!v.model) {
     throw new UsageError({ code: 'invalid_request', field: 'model', message: '--model: choose a network (see `cvb models`)' });
   }
@@ -115,6 +115,7 @@ function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<st
     earlyStopping: early === undefined ? undefined : { patience: early, ...(v.monitor ? { metric: v.monitor } : {}) },
     bestMetric: v.monitor,
     perLayerGradNorms: flags['grad-norms'] || undefined,
+    modelOptions: switchValues(options),
   };
   let input: Record<string, unknown>;
   if (v.preset !== undefined) {
@@ -146,9 +147,10 @@ export async function trainCommand(context: CommandContext): Promise<number> {
   let config: TrainConfig | null = null;
   if (resumeId !== undefined) {
     const other = Object.keys(FLAGS).map((field) => FLAGS[field]).concat(SCHEDULE_FLAGS).find((flag) => flags[flag] !== undefined && flags[flag] !== false);
-    if (other) throw invalid(other, `--${other}: a resumed run keeps its own settings; use --resume alone`);
+    const changed = other ?? ((values as { option?: string[] }).option?.length ? 'option' : undefined);
+    if (changed) throw invalid(changed, `--${changed}: a resumed run keeps its own settings; use --resume alone`);
   } else {
-    config = parseTrainFlags(v, flags);
+    config = parseTrainFlags(v, flags, (values as { option?: string[] }).option);
   }
 
   const workbench = await context.open('cli');

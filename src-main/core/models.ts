@@ -124,7 +124,12 @@ export function checkModelOptions(model: string, options: ModelOptions, input?: 
     inspectModel(model, { ...options, input: input ?? meta.defaultInput, classes: classes ?? meta.defaultClasses });
     return null;
   } catch (error) {
-    return modelErrorToApiError(error, meta, 'modelOptions') ?? { code: 'invalid_request', field: 'modelOptions', message: error instanceof Error ? error.message : String(error) };
+    const apiError = modelErrorToApiError(error, meta, 'modelOptions') ?? { code: 'invalid_request', field: 'modelOptions', message: error instanceof Error ? error.message : String(error) };
+    // The common case on a laptop: an ImageNet network on 28 to 64 pixel images.
+    if (apiError.field === 'input' && meta.switches?.smallInput && options.smallInput !== true) {
+      return { ...apiError, message: `${apiError.message}; the smallInput switch (3×3 stride-1 stem, no early pooling) adapts ${model} to small images` };
+    }
+    return apiError;
   }
 }
 

@@ -109,7 +109,8 @@ export function buildTrainingModel(
   switches: Record<string, unknown> = {},
 ): LayersModel {
   const meta = getModelMeta(config.model);
-  const overrides = { ...switches, input, classes, ...(meta?.auxOutputs ? { training: true, auxHeads: true } : {}) };
+  const withAux = meta?.auxOutputs && switches.auxHeads !== false;
+  const overrides = { ...switches, input, classes, ...(withAux ? { training: true, auxHeads: true } : {}) };
   return withMathRandom(new Mulberry32(streamSeeds(config.seed).init).next, () => createModel(config.model, overrides));
 }
 

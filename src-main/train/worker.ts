@@ -43,7 +43,7 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
       versions: { ...record.versions, tfjs: tf.version_core, node: process.versions.node },
     });
     const dataset = await loadDataset({ roots: datasetRoots }, config.dataset);
-    const model = buildTrainingModel(config, dataset.info.input, dataset.info.classes.length);
+    const model = buildTrainingModel(config, dataset.info.input, dataset.info.classes.length, config.modelOptions);
     const options: TrainOptions = {};
     if (resume) {
       const last = join(checkpointsDir, 'last');

@@ -7,7 +7,7 @@ import { ref } from 'vue';
 import { RUN_ID_PATTERN } from '../../src-main/contract';
 
 /** Screens in sidebar order; the digit keys 1… follow it. */
-export const SCREENS = ['train', 'runs', 'models', 'datasets', 'inference'] as const;
+export const SCREENS = ['train', 'runs', 'models', 'datasets', 'inference', 'compare'] as const;
 export type Screen = (typeof SCREENS)[number];
 
 export const useNavigationStore = defineStore('navigation', () => {

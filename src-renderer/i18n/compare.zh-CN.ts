@@ -1,0 +1,55 @@
+/** “对比”页的简体中文文字；合并在键 `compare` 下。 */
+import type compareEn from './compare.en';
+
+const compare: typeof compareEn = {
+  title: '对比',
+  subtitle: '在同一页面查看两个或更多运行：曲线叠加，不同的设置高亮显示。',
+  reload: '重新加载',
+  pick: '正在对比的运行：{count} 个（最多 {max} 个）',
+  needTwo: '请在上方选择两个或更多运行，或在“运行记录”页勾选。',
+  loadFailed: '无法加载运行 {id}：{message}',
+  controls: '图表设置',
+  xAxis: '横轴',
+  axis: {
+    step: '步数',
+    epoch: '轮数',
+    time: '实际时间（秒）',
+  },
+  smoothing: '平滑',
+  logScale: '对数坐标',
+  zoomHint: '滚轮缩放，拖动平移，按住 Shift 拖动框选缩放，双击复位。',
+  curves: '曲线',
+  png: 'PNG',
+  metrics: {
+    trainLoss: '训练损失（每步）',
+    valLoss: '验证损失',
+    trainAccuracy: '训练准确率（每步）',
+    valAccuracy: '验证准确率',
+    learningRate: '学习率',
+  },
+  resultsTitle: '最终、最佳与测试指标',
+  metric: '指标',
+  results: {
+    finalTrainLoss: '最终训练损失',
+    finalTrainAccuracy: '最终训练准确率',
+    finalValLoss: '最终验证损失',
+    finalValAccuracy: '最终验证准确率',
+    bestValLoss: '最佳验证损失',
+    bestValAccuracy: '最佳验证准确率',
+    testAccuracy: '测试 Top-1',
+    testTop5: '测试 Top-5',
+    epochs: '轮数',
+    steps: '步数',
+    duration: '耗时',
+  },
+  hyperparameters: '超参数',
+  onlyDifferences: '只看不同项',
+  differing: '{count} 项设置不同（已高亮）。',
+  field: '设置',
+  confusionTitle: '混淆矩阵',
+  testAccuracy: '测试 Top-1 {value}',
+  notEvaluated: '尚未评估。',
+  openRun: '打开该运行',
+};
+
+export default compare;

@@ -1,0 +1,156 @@
+// @vitest-environment jsdom
+import { flushPromises, mount } from '@vue/test-utils';
+import { Chart } from 'chart.js';
+import { createPinia, setActivePinia } from 'pinia';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { EvalResult, MetricEvent } from '../../../src-main/contract';
+import '../../../src-renderer/components/charts/chart-setup';
+import CompareChart from '../../../src-renderer/components/compare/CompareChart.vue';
+import { buildCurve, hyperparameterRows, smooth } from '../../../src-renderer/components/compare/series';
+import { createAppI18n } from '../../../src-renderer/i18n';
+import { useCompareStore } from '../../../src-renderer/stores/compare';
+import { useConnectionStore } from '../../../src-renderer/stores/connection';
+import CompareView from '../../../src-renderer/views/CompareView.vue';
+import { detail, epochLine, settle, standardClient, stepLine, summary } from './fake-client';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllGlobals();
+});
+
+/**
+ * A 2D context whose every method does nothing (jsdom has no canvas): Chart.js then runs its
+ * whole update (parsing, decimation, layout, drawing calls), which is what the timing is about.
+ */
+function stubContext(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
+  const target: Record<string | symbol, unknown> = {
+    canvas,
+    measureText: (text: string) => ({ width: String(text).length * 6, actualBoundingBoxAscent: 8, actualBoundingBoxDescent: 2 }),
+    getImageData: () => ({ data: new Uint8ClampedArray(4) }),
+    createLinearGradient: () => ({ addColorStop: () => {} }),
+    getLineDash: () => [],
+    getTransform: () => ({ a: 1, d: 1 }),
+  };
+  return new Proxy(target, {
+    get: (object, key) => (key in object ? object[key] : () => {}),
+    set: (object, key, value) => {
+      object[key] = value;
+      return true;
+    },
+  }) as unknown as CanvasRenderingContext2D;
+}
+
+function withCanvas(): void {
+  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(function (this: HTMLCanvasElement) {
+    return stubContext(this) as never;
+  });
+  // jsdom lays nothing out: give the chart a size so it draws.
+  vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(800);
+  vi.spyOn(HTMLElement.prototype, 'clientHeight', 'get').mockReturnValue(300);
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
+  vi.stubGlobal(
+    'ResizeObserver',
+    class {
+      observe() {}
+      unobserve() {}
+      disconnect() {}
+    },
+  );
+}
+
+function longRun(points: number): MetricEvent[] {
+  const lines: MetricEvent[] = [];
+  for (let step = 1; step <= points; step++) {
+    lines.push({ type: 'step', step, epoch: Math.ceil(step / 1000), loss: 2 / Math.sqrt(step) + Math.sin(step) * 0.05, accuracy: 0.5, learningRate: 0.1, imagesPerSec: 100, time: step * 10 });
+  }
+  return lines;
+}
+
+describe('compare curves', () => {
+  it('maps steps to fractional epochs and wall time, and smooths without start-up bias', () => {
+    const metrics: MetricEvent[] = [stepLine(1), stepLine(2), epochLine(1, 2), stepLine(3, 2), stepLine(4, 2), epochLine(2, 4)];
+    expect(buildCurve(metrics, 'trainLoss', 'step').map((p) => p.x)).toEqual([1, 2, 3, 4]);
+    expect(buildCurve(metrics, 'trainLoss', 'epoch').map((p) => p.x)).toEqual([0.5, 1, 1.5, 2]);
+    expect(buildCurve(metrics, 'valLoss', 'epoch')).toEqual([{ x: 1, y: 1.1 }, { x: 2, y: 1.1 }]);
+    expect(buildCurve(metrics, 'trainLoss', 'time')[0].x).toBe(0);
+    const flat = smooth([{ x: 0, y: 5 }, { x: 1, y: 5 }, { x: 2, y: 5 }], 0.9);
+    expect(flat.map((p) => p.y)).toEqual([5, 5, 5].map((v) => expect.closeTo(v, 10)));
+    expect(smooth([{ x: 0, y: 1 }], 0)).toEqual([{ x: 0, y: 1 }]);
+  });
+
+  it('highlights the hyperparameters that differ', () => {
+    const rows = hyperparameterRows([
+      { model: 'resnet20', learningRate: 0.1, modelOptions: { se: true }, schedule: { type: 'cosine' } },
+      { model: 'resnet20', learningRate: 0.1, modelOptions: { se: false }, schedule: { type: 'cosine' } },
+    ]);
+    expect(rows.filter((row) => row.differs).map((row) => row.key)).toEqual(['modelOptions.se']);
+    expect(rows.find((row) => row.key === 'model')).toMatchObject({ values: ['resnet20', 'resnet20'], differs: false });
+  });
+
+  it('draws a 200,000-point run, decimated, and redraws when the smoothing changes', async () => {
+    withCanvas();
+    const runs = [
+      { id: 'long', label: 'long run', metrics: longRun(200_000) },
+      { id: 'short', label: 'short run', metrics: longRun(500) },
+    ];
+    const started = performance.now();
+    const wrapper = mount(CompareChart, {
+      props: { metric: 'trainLoss', runs, xAxis: 'step', smoothing: 0.6, logScale: false, version: 0 },
+      global: { plugins: [createAppI18n('en')] },
+      attachTo: document.body,
+    });
+    await flushPromises();
+    const chart = Chart.getChart(wrapper.get('canvas').element)!;
+    expect(chart).toBeDefined();
+    expect(wrapper.get('[data-testid="compare-chart-trainLoss"]').attributes('data-points')).toBe('200500');
+    // Decimation draws a few hundred points of the long curve, not 200,000.
+    const drawn = chart.getDatasetMeta(0).data.length;
+    expect(drawn).toBeGreaterThan(0);
+    expect(drawn).toBeLessThan(5000);
+    await wrapper.setProps({ smoothing: 0.9, logScale: true });
+    await flushPromises();
+    expect(chart.options.scales!.y!.type).toBe('logarithmic');
+    expect(performance.now() - started).toBeLessThan(20_000);
+    wrapper.unmount();
+  }, 30_000);
+});
+
+describe('Compare screen', () => {
+  it('loads the chosen runs, highlights the differing switch, and shows confusion matrices side by side', async () => {
+    vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    const base = detail().config!;
+    const evaluation = (runId: string): EvalResult => ({
+      runId, checkpoint: 'best', epoch: 1, step: 2, dataset: 'd', classes: ['a', 'b'], count: 4, accuracy: 0.5, top5: null,
+      perClass: [{ class: 'a', precision: 0.5, recall: 0.5, support: 2 }, { class: 'b', precision: 0.5, recall: 0.5, support: 2 }],
+      confusion: [[1, 1], [1, 1]], evaluatedAt: '2025-01-01T00:00:00Z', ms: 1,
+    });
+    const client = standardClient()
+      .handle('runs.list', () => ({ ok: true, value: [summary({ id: 'se', name: 'SE on', status: 'completed' }), summary({ id: 'plain', status: 'completed' })] }))
+      .handle('runs.get', (params) => {
+        const id = (params as { id: string }).id;
+        return { ok: true, value: detail({ id, status: 'completed', config: { ...base, modelOptions: { se: id === 'se' } } as never, metrics: [stepLine(1), stepLine(2), epochLine(1, 2)] }) };
+      })
+      .handle('runs.evaluation', (params) => ({ ok: true, value: (params as { id: string }).id === 'se' ? evaluation('se') : null }));
+    useConnectionStore().attach(client);
+    useCompareStore().choose(['se', 'plain']);
+    const wrapper = mount(CompareView, { global: { plugins: [pinia, createAppI18n('en')] } });
+    await settle(10);
+
+    expect(wrapper.findAll('[data-testid^="compare-chart-"]')).toHaveLength(5);
+    expect(wrapper.get('[data-testid="compare-chart-trainLoss"]').attributes('data-points')).toBe('4');
+    expect(wrapper.get('[data-testid="hp-modelOptions.se"]').attributes('data-differs')).toBe('true');
+    expect(wrapper.get('[data-testid="hp-model"]').attributes('data-differs')).toBe('false');
+    expect(wrapper.get('[data-testid="hyperparameter-summary"]').text()).toContain('1 settings differ');
+    await wrapper.get('[data-testid="compare-only-differences"]').setValue(true);
+    expect(wrapper.findAll('[data-testid^="hp-"]').map((row) => row.attributes('data-testid'))).toEqual(['hp-modelOptions.se']);
+    expect(wrapper.find('[data-testid="compare-confusion-se"]').exists()).toBe(true);
+    expect(wrapper.text()).toContain('Not evaluated yet.');
+    expect(wrapper.get('[data-testid="results-table"]').text()).toContain('SE on');
+
+    await wrapper.get('[data-testid="compare-x-axis"]').setValue('epoch');
+    expect(useCompareStore().xAxis).toBe('epoch');
+  });
+});
