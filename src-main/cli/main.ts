@@ -14,6 +14,7 @@ import { createWorkbench, type Workbench } from '../core/workbench';
 import { resolveHome } from './home';
 import { benchCommand } from './bench';
 import { dataCommand } from './data';
+import { evalCommand } from './eval';
 import { predictCommand } from './predict';
 import { inspectCommand } from './inspect';
 import { invalid, printError, UsageError } from './output';
@@ -43,7 +44,9 @@ commands:
           [--grad-clip X] [--early-stopping N] [--monitor METRIC] [--grad-norms] [--preset NAME]
           [--option SWITCH=VALUE ...] [--seed N] [--backend tensorflow|wasm|cpu]
   train   --resume RUN_ID                  continue a stopped or interrupted run exactly
-  runs    list | show ID
+  runs    list | show ID | update ID [--name N] [--notes T] [--tag T ...] [--star] | delete ID
+          | export ID [--kind archive|model|metrics] [--out PATH] | import ARCHIVE
+  eval    RUN_ID [--checkpoint best|last] [--json]   test-set accuracy, top-5, per class, confusion
   models  list the registered networks
   inspect NAME [--input N|HxWxC] [--classes N] [--batch-size N] [--option NAME=VALUE ...]
           a network's layers, output shapes, parameters and multiply-adds
@@ -100,6 +103,7 @@ const commands: Record<string, (context: CommandContext) => Promise<number>> = {
   data: dataCommand,
   predict: predictCommand,
   bench: benchCommand,
+  eval: evalCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -24,6 +24,7 @@ import { createDatasetService } from './datasets';
 import { createInferenceService } from './inference';
 import { checkModelOptions, modelHandlers } from './models';
 import { recipeHandlers } from './recipes';
+import { createRunLibrary } from './run-library';
 import type { Handlers } from './handlers';
 import type { ContractHost } from './host';
 
@@ -70,6 +71,8 @@ interface ActiveRun {
 }
 
 const STOP_GRACE_MS = 60_000;
+/** Signals sent from outside the worker: its run is interrupted (resumable), not failed. */
+const INTERRUPTING_SIGNALS: readonly NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP'];
 
 export async function createWorkbench(options: WorkbenchOptions): Promise<Workbench> {
   const store = new RunStore(options.home);
@@ -83,6 +86,15 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     env: options.workerEnv,
     datasetRoots: datasets.locations.roots,
     allowPaths: options.mode !== 'serve',
+  });
+  const library = createRunLibrary({
+    store,
+    datasetRoots: datasets.locations.roots,
+    workerEntry: options.workerEntry,
+    workerExecPath: options.workerExecPath,
+    workerEnv: options.workerEnv,
+    mode: options.mode,
+    isRunning: (id) => active.has(id),
   });
   const listeners = new Set<(message: EventMessage) => void>();
   const active = new Map<string, ActiveRun>();
@@ -161,10 +173,13 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     try {
       const record = store.read(runId);
       if (record.status === 'running' || record.status === 'queued') {
-        // The worker died without writing its end: a native crash, an out-of-memory or a kill.
+        // The worker died without writing its end. Killed from outside (kill -9, the OOM killer, a
+        // closed session): its checkpoints are whole, so the run is interrupted and resumes. A crash
+        // of its own (an exit code, SIGSEGV, SIGABRT): failed, with the error text.
+        status = signal && INTERRUPTING_SIGNALS.includes(signal) ? 'interrupted' : 'failed';
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         error = `the training worker ${how}${run.stderrTail ? `: ${run.stderrTail.trim().split('\n').slice(-5).join('\n')}` : ''}`;
-        store.write({ ...record, status: 'failed', error, workerPid: null, endedAt: new Date().toISOString() });
+        store.write({ ...record, status, error, workerPid: null, endedAt: new Date().toISOString() });
       } else {
         status = record.status;
         error = record.error;
@@ -227,6 +242,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   const handlers: Handlers<MethodName> = {
     ...datasets.handlers,
     ...inference.handlers,
+    ...library.handlers,
     ...modelHandlers,
     ...recipeHandlers,
     'system.info': async () => ({
@@ -306,6 +322,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     async close() {
       datasets.cancelAll();
       await inference.close();
+      library.close();
       await Promise.all([...active.keys()].map((id) => stopRun(id)));
       listeners.clear();
     },

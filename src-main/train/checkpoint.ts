@@ -66,7 +66,18 @@ async function serializeOptimizer(optimizer: tf.Optimizer): Promise<{ manifest: 
 }
 
 /** Writes checkpoints/<name>/ whole or not at all. */
-export async function saveCheckpoint(checkpointsDir: string, name: string, model: LayersModel, optimizer: tf.Optimizer, state: CheckpointState): Promise<string> {
+/**
+ * @param extraFiles written inside the checkpoint folder with the rest (e.g. preprocessing.json),
+ *   so they are renamed into place together.
+ */
+export async function saveCheckpoint(
+  checkpointsDir: string,
+  name: string,
+  model: LayersModel,
+  optimizer: tf.Optimizer,
+  state: CheckpointState,
+  extraFiles: Record<string, string> = {},
+): Promise<string> {
   const target = join(checkpointsDir, name);
   const tmp = join(checkpointsDir, `.${name}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
@@ -92,6 +103,7 @@ export async function saveCheckpoint(checkpointsDir: string, name: string, model
   writeFileDurableSync(join(tmp, 'optimizer.bin'), optimizerState.data);
   writeFileDurableSync(join(tmp, 'optimizer.json'), JSON.stringify({ className: optimizer.getClassName(), config: optimizer.getConfig(), weights: optimizerState.manifest }));
   writeFileDurableSync(join(tmp, 'state.json'), JSON.stringify(state, null, 2));
+  for (const [file, content] of Object.entries(extraFiles)) writeFileDurableSync(join(tmp, file), content);
   fsyncDir(tmp);
   const old = join(checkpointsDir, `.${name}.old-${process.pid}`);
   if (existsSync(target)) renameSync(target, old);

@@ -35,7 +35,8 @@ export interface CheckpointRequest {
 }
 
 export interface TrainLoopHooks {
-  onStart?(plan: TrainPlan): void;
+  /** Called once the data is planned; `normalization` is what every batch (and inference) uses. */
+  onStart?(plan: TrainPlan, normalization: Normalization): void;
   onMetric(event: MetricEvent): void;
   /** Called after validation at the end of each epoch, and once more when a run stops mid-epoch. */
   onCheckpoint?(request: CheckpointRequest): Promise<void>;
@@ -294,7 +295,7 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset, m
     totals = { ...state.epochTotals };
     best = state.best.metric === monitor ? { ...state.best } : best;
   }
-  hooks.onStart?.(plan);
+  hooks.onStart?.(plan, norm);
 
   const snapshot = (epoch: number, batchInEpoch: number, orderRandomState: number): CheckpointState => ({
     epoch,

@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrainConfigSchema, type EpochMetric } from '../contract';
 import { loadDataset } from '../data/datasets';
+import { describePreprocessing, PREPROCESSING_FILE } from '../data/preprocess';
 import { initBackend } from '../engine';
+import { evaluateRun } from '../infer/evaluate';
 import { MetricsAppender, RunStore, type RunRecord } from '../store/runs';
 import { loadCheckpoint, saveCheckpoint, truncateMetrics } from './checkpoint';
 import { buildTrainingModel, runTraining, type TrainOptions } from './loop';
@@ -29,6 +31,7 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
   let appender: MetricsAppender | null = null;
   let lastEpoch: EpochMetric | null = null;
   let steps = resume ? record.steps : 0;
+  const checkpointFiles: Record<string, string> = {};
   try {
     // Fills the defaults of fields added since an older run.json was written.
     const config = TrainConfigSchema.parse(record.config);
@@ -62,7 +65,12 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
       model,
       {
         shouldStop: () => stopRequested,
-        onStart: (plan) => send({ type: 'started', backend, stepsPerEpoch: plan.stepsPerEpoch, totalSteps: plan.totalSteps, epochs: config.epochs }),
+        onStart: (plan, normalization) => {
+          // Inference and evaluation read the training preprocessing from each checkpoint.
+          const preprocessing = describePreprocessing(dataset.info.input, dataset.info.classes, normalization);
+          checkpointFiles[PREPROCESSING_FILE] = `${JSON.stringify(preprocessing, null, 2)}\n`;
+          send({ type: 'started', backend, stepsPerEpoch: plan.stepsPerEpoch, totalSteps: plan.totalSteps, epochs: config.epochs });
+        },
         onMetric: (event) => {
           metrics.append(event);
           steps = event.step;
@@ -71,8 +79,8 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
         },
         onCheckpoint: async ({ state, isBest, model: trained, optimizer }) => {
           metrics.sync();
-          await saveCheckpoint(checkpointsDir, 'last', trained, optimizer, state);
-          if (isBest) await saveCheckpoint(checkpointsDir, 'best', trained, optimizer, state);
+          await saveCheckpoint(checkpointsDir, 'last', trained, optimizer, state, checkpointFiles);
+          if (isBest) await saveCheckpoint(checkpointsDir, 'best', trained, optimizer, state, checkpointFiles);
           record = store.update(runId, { epochsDone: state.epoch, steps: state.step, final: finalOf(lastEpoch) });
         },
       },
@@ -80,6 +88,14 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
     );
     metrics.close();
     store.update(runId, { status: outcome, endedAt: new Date().toISOString(), workerPid: null, steps, final: finalOf(lastEpoch) });
+    if (outcome === 'completed' && dataset.test.count > 0) {
+      // The test-set evaluation of a finished run; a failure here leaves the run completed.
+      try {
+        await evaluateRun({ store, runId, datasetRoots, checkpoint: 'best' });
+      } catch (evalError) {
+        process.stderr.write(`evaluation failed: ${(evalError as Error).message}\n`);
+      }
+    }
     send({ type: 'ended', status: outcome, error: null });
   } catch (error) {
     appender?.close();

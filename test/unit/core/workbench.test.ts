@@ -37,7 +37,9 @@ function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 120_0
 
 type StatusEvent = Extract<EventMessage, { event: 'run.status' }>;
 const ended = (events: EventMessage[], runId: string) =>
-  events.find((e): e is StatusEvent => e.event === 'run.status' && e.data.runId === runId && ['completed', 'stopped', 'failed'].includes(e.data.status));
+  events.find(
+    (e): e is StatusEvent => e.event === 'run.status' && e.data.runId === runId && ['completed', 'stopped', 'failed', 'interrupted'].includes(e.data.status),
+  );
 
 const quickRun = { model: 'resnet20', epochs: 1, batchSize: 8, learningRate: 0.01, optimizer: 'sgd' as const };
 
@@ -132,17 +134,21 @@ describe('training through Core and the worker process', () => {
     expect(await workbench.request('runs.stop', { id: run.id })).toMatchObject({ ok: false, error: { code: 'conflict' } });
   });
 
-  it('marks the run failed with the reason when the worker dies', async () => {
+  it.each([
+    ['SIGSEGV', 'failed'],
+    ['SIGKILL', 'interrupted'],
+  ] as const)('a worker ended by %s marks the run %s, with the reason', async (signal, status) => {
     const { workbench, events } = await makeWorkbench();
     const started = await workbench.request('runs.start', { ...quickRun, epochs: 50 });
     const run = (started as { value: RunSummary }).value;
     await waitFor(() => events.some((e) => e.event === 'run.progress' && e.data.runId === run.id));
     const pid = workbench.store.read(run.id).workerPid;
     expect(pid).toBeGreaterThan(0);
-    process.kill(pid!, 'SIGKILL');
+    process.kill(pid!, signal);
     const end = await waitFor(() => ended(events, run.id));
-    expect(end.data).toMatchObject({ status: 'failed' });
-    expect(end.data.status === 'failed' && end.data.error).toMatch(/killed by SIGKILL/);
-    expect(workbench.store.read(run.id)).toMatchObject({ status: 'failed', workerPid: null });
+    expect(end.data.status).toBe(status);
+    expect(end.data.error).toContain(`killed by ${signal}`);
+    expect(workbench.store.read(run.id)).toMatchObject({ status, workerPid: null });
   });
+
 });

@@ -6,10 +6,10 @@ const invoke = vi.fn(async (..._args: unknown[]) => ({ ok: true, value: 'pong' }
 
 class FakeFile {}
 vi.stubGlobal('File', FakeFile);
-const getPathForFile = vi.fn(() => '/home/me/photos');
+const getPathForFile = vi.fn((_file: unknown) => '/home/me/photos');
 
 vi.mock('electron', () => ({
-  webUtils: { getPathForFile: (file: unknown) => getPathForFile(file as never) },
+  webUtils: { getPathForFile: (file: unknown) => getPathForFile(file) },
   contextBridge: { exposeInMainWorld: (key: string, api: unknown) => exposed.set(key, api) },
   ipcRenderer: {
     invoke,

@@ -387,7 +387,7 @@ describe('Datasets screen', () => {
     expect(wrapper.get('[data-testid="dataset-drop-note"]').text()).toContain('Type its path instead');
     expect(store.form.path).toBe('');
 
-    window.cvbFiles = { pathForFile: (file) => `/home/me/${file.name}` };
+    window.cvbFiles = { pathForFile: (file) => `/home/me/${(file as File).name}` };
     await drop([folder]);
     expect(store.form.path).toBe('/home/me/pets');
     expect((wrapper.get('[data-testid="dataset-import-path"]').element as HTMLInputElement).value).toBe('/home/me/pets');

@@ -1,5 +1,5 @@
 /** A ContractClient double: canned answers per method, a log of calls, and events on demand. */
-import type { ContractClient, EventMessage, MethodName, ModelInfo, DatasetInfo, Result, RunDetail, RunSummary } from '../../../src-main/contract';
+import { TrainConfigSchema, type ContractClient, type EventMessage, type MethodName, type ModelInfo, type DatasetInfo, type Result, type RunDetail, type RunSummary } from '../../../src-main/contract';
 
 type Handler = (params: unknown) => Result<unknown> | Promise<Result<unknown>>;
 
@@ -69,7 +69,7 @@ export function summary(overrides: Partial<RunSummary> = {}): RunSummary {
 export function detail(overrides: Partial<RunDetail> = {}): RunDetail {
   return {
     ...summary(),
-    config: { model: 'resnet18', dataset: 'fashion-mnist-subset', epochs: 3, batchSize: 16, learningRate: 0.01, optimizer: 'sgd', validationFraction: 0.1, seed: 42 },
+    config: TrainConfigSchema.parse({ model: 'resnet18', dataset: 'fashion-mnist-subset', epochs: 3, batchSize: 16, learningRate: 0.01, optimizer: 'sgd' }),
     metrics: [],
     ...overrides,
   };

@@ -83,7 +83,7 @@ export function contractSuite(name: string, makeHarness: () => Promise<ContractH
     });
 
     it('rejects runs.start with a field the contract does not know', async () => {
-      expectError(await call('runs.start', { ...VALID_RUN, warmupEpochs: 3 }), 'invalid_request', 'warmupEpochs');
+      expectError(await call('runs.start', { ...VALID_RUN, turboMode: 3 }), 'invalid_request', 'turboMode');
     });
 
     it('rejects runs.start without a model', async () => {

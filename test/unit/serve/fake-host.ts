@@ -93,6 +93,9 @@ export function createFakeHost(): FakeHost {
           const run = runs.get(id);
           return run ? { ok: true, value: run } : notFound(id);
         }
+        default:
+          // The transports carry every method alike; the suite needs only the ones above.
+          return { ok: false, error: { code: 'unavailable', message: `the fake host does not implement ${parsed.method}` } };
       }
     },
   };
