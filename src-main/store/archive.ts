@@ -214,6 +214,9 @@ export async function extractRunArchive(source: Readable, target: string): Promi
 
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
+      // After the end-of-archive blocks, the rest (tar's record padding) is read and ignored:
+      // leaving the loop early would destroy the stream still being fed.
+      if (ended) continue;
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
       let offset = 0;
       while (!ended) {
@@ -247,7 +250,6 @@ export async function extractRunArchive(source: Readable, target: string): Promi
         open(parseHeader(block));
       }
       pending = pending.subarray(offset);
-      if (ended) break;
     }
     if (entry || !ended) throw new ArchiveError('the archive is truncated');
   } finally {
