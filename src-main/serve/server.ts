@@ -28,6 +28,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { WireRequestSchema, WS_PATH, errorFromZod, type ApiError, type Result, type WireMessage } from '../contract';
 import type { ContractHost } from '../core/host';
+import { contentTypeFor } from './content-types';
 
 export { WS_PATH };
 /** The port `cvb serve` uses when none is given (startServer itself defaults to any free port). */
@@ -76,26 +77,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-};
 
 // Safe in a URL and a cookie without escaping.
 const TOKEN_PATTERN = /^[A-Za-z0-9._~-]{16,}$/;
@@ -168,7 +149,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const extension = path.extname(file.path).toLowerCase();
     response.writeHead(200, {
       ...headers,
-      'Content-Type': CONTENT_TYPES[extension] ?? 'application/octet-stream',
+      'Content-Type': contentTypeFor(file.path),
       'Content-Length': file.size,
       'Cache-Control': extension === '.html' ? 'no-store' : 'no-cache',
     });
