@@ -4,16 +4,85 @@
  * language switch re-renders them.
  */
 import type { z } from 'zod';
-import { LIMITS, TrainConfigSchema, type OptimizerName, type TrainConfig, type TrainConfigInput } from '../../src-main/contract';
+import {
+  LIMITS,
+  TrainConfigSchema,
+  type MonitoredMetric,
+  type OptimizerName,
+  type Recipe,
+  type TrainConfig,
+  type TrainConfigInput,
+} from '../../src-main/contract';
 
-export const FORM_FIELDS = ['model', 'dataset', 'epochs', 'batchSize', 'learningRate', 'optimizer', 'maxSteps'] as const;
+/** The fields of the simple form, always shown. */
+export const BASIC_FIELDS = ['preset', 'model', 'dataset', 'epochs', 'batchSize', 'learningRate', 'optimizer', 'maxSteps'] as const;
+
+/** The fields behind the "Advanced" disclosure. */
+export const ADVANCED_FIELDS = [
+  'momentum',
+  'nesterov',
+  'epsilon',
+  'weightDecay',
+  'decayNormAndBias',
+  'schedule',
+  'stepEpochs',
+  'gamma',
+  'milestones',
+  'minLearningRate',
+  'pctStart',
+  'divFactor',
+  'finalDivFactor',
+  'warmupEpochs',
+  'labelSmoothing',
+  'auxLossWeight',
+  'gradClipNorm',
+  'earlyStopping',
+  'patience',
+  'earlyStoppingMetric',
+  'minDelta',
+  'bestMetric',
+  'augmentation',
+  'randomCrop',
+  'cropPadding',
+  'horizontalFlip',
+  'randomResizedCrop',
+  'resizedCropScale',
+  'resizedCropRatio',
+  'colorJitter',
+  'brightness',
+  'contrast',
+  'saturation',
+  'perLayerGradNorms',
+  'validationFraction',
+  'seed',
+  'backend',
+] as const;
+
+export const FORM_FIELDS = [...BASIC_FIELDS, ...ADVANCED_FIELDS] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
+export type AdvancedField = (typeof ADVANCED_FIELDS)[number];
 
 export function isFormField(name: unknown): name is FormField {
   return typeof name === 'string' && (FORM_FIELDS as readonly string[]).includes(name);
 }
 
-/** What the inputs hold: number inputs give '' when empty or unparsable. */
+export function isAdvancedField(name: unknown): name is AdvancedField {
+  return typeof name === 'string' && (ADVANCED_FIELDS as readonly string[]).includes(name);
+}
+
+export const SCHEDULE_TYPES = ['constant', 'step', 'multistep', 'cosine', 'onecycle'] as const;
+export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
+export const BACKEND_CHOICES = ['', 'tensorflow', 'wasm', 'cpu'] as const;
+export const MONITORED_METRICS: readonly MonitoredMetric[] = ['valLoss', 'valAccuracy'];
+
+/** Which optimizers read which of the optimizer-specific fields. */
+export const OPTIMIZER_FIELDS: Record<'momentum' | 'nesterov' | 'epsilon', readonly OptimizerName[]> = {
+  momentum: ['sgd', 'momentum', 'rmsprop'],
+  nesterov: ['sgd', 'momentum'],
+  epsilon: ['adam', 'adamw', 'rmsprop'],
+};
+
+/** What the inputs hold: number inputs give '' when empty or unparsable; lists are typed as text. */
 export interface TrainForm {
   model: string;
   dataset: string;
@@ -22,10 +91,96 @@ export interface TrainForm {
   learningRate: number | string;
   optimizer: OptimizerName | string;
   maxSteps: number | string;
+  /** The recipe the form was filled from ('' for none). */
+  preset: string;
+  momentum: number | string;
+  nesterov: boolean;
+  epsilon: number | string;
+  weightDecay: number | string;
+  decayNormAndBias: boolean;
+  schedule: ScheduleType | string;
+  stepEpochs: number | string;
+  gamma: number | string;
+  /** Comma-separated epochs, "82, 123". */
+  milestones: string;
+  minLearningRate: number | string;
+  pctStart: number | string;
+  divFactor: number | string;
+  finalDivFactor: number | string;
+  warmupEpochs: number | string;
+  labelSmoothing: number | string;
+  auxLossWeight: number | string;
+  gradClipNorm: number | string;
+  earlyStopping: boolean;
+  patience: number | string;
+  earlyStoppingMetric: MonitoredMetric | string;
+  minDelta: number | string;
+  /** '' follows the early-stopping metric (else validation accuracy), as the host does. */
+  bestMetric: MonitoredMetric | '' | string;
+  randomCrop: boolean;
+  cropPadding: number | string;
+  horizontalFlip: boolean;
+  randomResizedCrop: boolean;
+  /** "min, max" fractions of the image area. */
+  resizedCropScale: string;
+  /** "min, max" aspect ratios. */
+  resizedCropRatio: string;
+  colorJitter: boolean;
+  brightness: number | string;
+  contrast: number | string;
+  saturation: number | string;
+  perLayerGradNorms: boolean;
+  validationFraction: number | string;
+  seed: number | string;
+  /** '' lets the host pick the fastest backend. */
+  backend: string;
+}
+
+/** The advanced options at the schema's defaults: empty means "the host's default". */
+export function defaultAdvancedForm(): Omit<TrainForm, 'model' | 'dataset' | 'epochs' | 'batchSize' | 'learningRate' | 'optimizer' | 'maxSteps'> {
+  return {
+    preset: '',
+    momentum: '',
+    nesterov: false,
+    epsilon: '',
+    weightDecay: '',
+    decayNormAndBias: false,
+    schedule: 'constant',
+    stepEpochs: '',
+    gamma: '',
+    milestones: '',
+    minLearningRate: '',
+    pctStart: '',
+    divFactor: '',
+    finalDivFactor: '',
+    warmupEpochs: '',
+    labelSmoothing: '',
+    auxLossWeight: '',
+    gradClipNorm: '',
+    earlyStopping: false,
+    patience: 5,
+    earlyStoppingMetric: 'valLoss',
+    minDelta: '',
+    bestMetric: '',
+    randomCrop: false,
+    cropPadding: 4,
+    horizontalFlip: false,
+    randomResizedCrop: false,
+    resizedCropScale: '0.08, 1',
+    resizedCropRatio: '0.75, 1.333',
+    colorJitter: false,
+    brightness: 0.4,
+    contrast: 0.4,
+    saturation: 0.4,
+    perLayerGradNorms: false,
+    validationFraction: '',
+    seed: '',
+    backend: '',
+  };
 }
 
 export function defaultTrainForm(): TrainForm {
-  return { model: '', dataset: '', epochs: 5, batchSize: 32, learningRate: 0.001, optimizer: 'adam', maxSteps: '' };
+  return { model: '', dataset: '', epochs: 5, batchSize: 32, learningRate: 0.001, optimizer: 'adam', maxSteps: '', ...defaultAdvancedForm() };
 }
 
 /** A message to show next to a field: an i18n key with parameters, or the host's own text. */
@@ -33,14 +188,79 @@ export type FieldMessage = { key: string; params?: Record<string, unknown> } | {
 
 export type FieldErrors = Partial<Record<FormField, FieldMessage>>;
 
-function numberOrUndefined(value: number | string): number | undefined {
+function numberOrUndefined(value: number | string | undefined): number | undefined {
   if (typeof value === 'number') return value;
+  if (value === undefined) return undefined;
   const text = value.trim();
   return text === '' ? undefined : Number(text);
 }
 
-/** The request the form describes; an empty optional field is left out. */
-export function formToConfigInput(form: TrainForm): Record<string, unknown> {
+/** "82, 123" → [82, 123]; a word that is not a number stays NaN so the schema reports it. */
+function numberList(text: string): number[] {
+  const words = text.split(/[\s,;]+/).filter((word) => word !== '');
+  return words.map(Number);
+}
+
+function numberPair(text: string): number[] {
+  return numberList(text);
+}
+
+/** Sets `key` on `target` when the value is defined. */
+function put(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (value !== undefined) target[key] = value;
+}
+
+/** What the form knows about the chosen model that changes which fields are sent. */
+export interface FormContext {
+  /** The model has auxiliary heads (GoogLeNet, Inception v3): the aux-loss weight applies. */
+  auxOutputs?: boolean;
+}
+
+function scheduleInput(form: TrainForm): Record<string, unknown> {
+  const schedule: Record<string, unknown> = { type: form.schedule };
+  switch (form.schedule) {
+    case 'step':
+      schedule.stepEpochs = numberOrUndefined(form.stepEpochs);
+      put(schedule, 'gamma', numberOrUndefined(form.gamma));
+      break;
+    case 'multistep':
+      schedule.milestones = numberList(form.milestones);
+      put(schedule, 'gamma', numberOrUndefined(form.gamma));
+      break;
+    case 'cosine':
+      put(schedule, 'minLearningRate', numberOrUndefined(form.minLearningRate));
+      break;
+    case 'onecycle':
+      put(schedule, 'pctStart', numberOrUndefined(form.pctStart));
+      put(schedule, 'divFactor', numberOrUndefined(form.divFactor));
+      put(schedule, 'finalDivFactor', numberOrUndefined(form.finalDivFactor));
+      break;
+  }
+  return schedule;
+}
+
+function augmentationInput(form: TrainForm): Record<string, unknown> | undefined {
+  const augmentation: Record<string, unknown> = {};
+  if (form.randomCrop) augmentation.randomCrop = { padding: numberOrUndefined(form.cropPadding) };
+  if (form.horizontalFlip) augmentation.horizontalFlip = true;
+  if (form.randomResizedCrop) {
+    augmentation.randomResizedCrop = { scale: numberPair(form.resizedCropScale), ratio: numberPair(form.resizedCropRatio) };
+  }
+  if (form.colorJitter) {
+    const jitter: Record<string, unknown> = {};
+    put(jitter, 'brightness', numberOrUndefined(form.brightness));
+    put(jitter, 'contrast', numberOrUndefined(form.contrast));
+    put(jitter, 'saturation', numberOrUndefined(form.saturation));
+    augmentation.colorJitter = jitter;
+  }
+  return Object.keys(augmentation).length > 0 ? augmentation : undefined;
+}
+
+/**
+ * The request the form describes; an empty optional field is left out, and so is a field the
+ * current choices do not use (momentum with Adam, a step size with a cosine schedule).
+ */
+export function formToConfigInput(form: TrainForm, context: FormContext = {}): Record<string, unknown> {
   const input: Record<string, unknown> = {
     model: form.model.trim(),
     dataset: form.dataset,
@@ -49,13 +269,35 @@ export function formToConfigInput(form: TrainForm): Record<string, unknown> {
     learningRate: numberOrUndefined(form.learningRate),
     optimizer: form.optimizer,
   };
-  const maxSteps = numberOrUndefined(form.maxSteps);
-  if (maxSteps !== undefined) input.maxSteps = maxSteps;
+  put(input, 'maxSteps', numberOrUndefined(form.maxSteps));
+  const optimizer = form.optimizer as OptimizerName;
+  if (OPTIMIZER_FIELDS.momentum.includes(optimizer)) put(input, 'momentum', numberOrUndefined(form.momentum));
+  if (OPTIMIZER_FIELDS.nesterov.includes(optimizer) && form.nesterov) input.nesterov = true;
+  if (OPTIMIZER_FIELDS.epsilon.includes(optimizer)) put(input, 'epsilon', numberOrUndefined(form.epsilon));
+  put(input, 'weightDecay', numberOrUndefined(form.weightDecay));
+  if (form.decayNormAndBias) input.decayNormAndBias = true;
+  if (form.schedule !== 'constant') input.schedule = scheduleInput(form);
+  if (form.schedule !== 'onecycle') put(input, 'warmupEpochs', numberOrUndefined(form.warmupEpochs));
+  put(input, 'labelSmoothing', numberOrUndefined(form.labelSmoothing));
+  if (context.auxOutputs) put(input, 'auxLossWeight', numberOrUndefined(form.auxLossWeight));
+  put(input, 'gradClipNorm', numberOrUndefined(form.gradClipNorm));
+  if (form.earlyStopping) {
+    const earlyStopping: Record<string, unknown> = { patience: numberOrUndefined(form.patience), metric: form.earlyStoppingMetric };
+    put(earlyStopping, 'minDelta', numberOrUndefined(form.minDelta));
+    input.earlyStopping = earlyStopping;
+  }
+  if (form.bestMetric !== '') input.bestMetric = form.bestMetric;
+  put(input, 'augmentation', augmentationInput(form));
+  if (form.perLayerGradNorms) input.perLayerGradNorms = true;
+  put(input, 'validationFraction', numberOrUndefined(form.validationFraction));
+  put(input, 'seed', numberOrUndefined(form.seed));
+  if (form.backend !== '') input.backend = form.backend;
   return input;
 }
 
+/** A saved run's (or a recipe's) configuration as form values; what it leaves out is the default. */
 export function configToForm(config: TrainConfigInput): TrainForm {
-  return {
+  const form: TrainForm = {
     model: config.model,
     dataset: config.dataset ?? '',
     epochs: config.epochs,
@@ -63,8 +305,191 @@ export function configToForm(config: TrainConfigInput): TrainForm {
     learningRate: config.learningRate,
     optimizer: config.optimizer ?? 'adam',
     maxSteps: config.maxSteps ?? '',
+    ...defaultAdvancedForm(),
+    ...trainingFieldsToForm(config),
+    preset: config.preset?.name ?? '',
+    perLayerGradNorms: config.perLayerGradNorms ?? false,
+    validationFraction: config.validationFraction ?? '',
+    seed: config.seed ?? '',
+    backend: config.backend ?? '',
+  };
+  const augmentation = config.augmentation;
+  if (augmentation) {
+    form.randomCrop = augmentation.randomCrop !== undefined;
+    if (augmentation.randomCrop) form.cropPadding = augmentation.randomCrop.padding;
+    form.horizontalFlip = augmentation.horizontalFlip ?? false;
+    form.randomResizedCrop = augmentation.randomResizedCrop !== undefined;
+    if (augmentation.randomResizedCrop) {
+      form.resizedCropScale = augmentation.randomResizedCrop.scale.join(', ');
+      form.resizedCropRatio = augmentation.randomResizedCrop.ratio.join(', ');
+    }
+    form.colorJitter = augmentation.colorJitter !== undefined;
+    if (augmentation.colorJitter) {
+      form.brightness = augmentation.colorJitter.brightness ?? '';
+      form.contrast = augmentation.colorJitter.contrast ?? '';
+      form.saturation = augmentation.colorJitter.saturation ?? '';
+    }
+  }
+  return form;
+}
+
+/** The fields a recipe can set (optimizer, schedule, regularization), as form values. */
+export function trainingFieldsToForm(config: Partial<TrainConfigInput>): Partial<TrainForm> {
+  const schedule = config.schedule ?? { type: 'constant' as const };
+  const form: Partial<TrainForm> = {
+    momentum: config.momentum ?? '',
+    nesterov: config.nesterov ?? false,
+    epsilon: config.epsilon ?? '',
+    weightDecay: config.weightDecay ?? '',
+    decayNormAndBias: config.decayNormAndBias ?? false,
+    schedule: schedule.type,
+    stepEpochs: schedule.type === 'step' ? schedule.stepEpochs : '',
+    gamma: schedule.type === 'step' || schedule.type === 'multistep' ? (schedule.gamma ?? '') : '',
+    milestones: schedule.type === 'multistep' ? schedule.milestones.join(', ') : '',
+    minLearningRate: schedule.type === 'cosine' ? (schedule.minLearningRate ?? '') : '',
+    pctStart: schedule.type === 'onecycle' ? (schedule.pctStart ?? '') : '',
+    divFactor: schedule.type === 'onecycle' ? (schedule.divFactor ?? '') : '',
+    finalDivFactor: schedule.type === 'onecycle' ? (schedule.finalDivFactor ?? '') : '',
+    warmupEpochs: config.warmupEpochs ?? '',
+    labelSmoothing: config.labelSmoothing ?? '',
+    auxLossWeight: config.auxLossWeight ?? '',
+    gradClipNorm: config.gradClipNorm ?? '',
+    earlyStopping: config.earlyStopping !== undefined,
+    bestMetric: config.bestMetric ?? '',
+  };
+  if (config.earlyStopping) {
+    form.patience = config.earlyStopping.patience;
+    form.earlyStoppingMetric = config.earlyStopping.metric ?? 'valLoss';
+    form.minDelta = config.earlyStopping.minDelta ?? '';
+  }
+  return form;
+}
+
+/**
+ * The augmentation a recipe describes in words, as the pipeline's switches: the padded random
+ * crop, the flip and the random resized crop (colour noise varies too much between papers).
+ */
+export function recipeAugmentation(recipe: Pick<Recipe, 'augmentation'>): Partial<TrainForm> {
+  const words = recipe.augmentation.join('\n').toLowerCase();
+  const padding = /padded by (\d+)/.exec(words);
+  const form: Partial<TrainForm> = {
+    randomCrop: padding !== null,
+    horizontalFlip: words.includes('horizontal flip'),
+    randomResizedCrop: words.includes('random resized crop'),
+    colorJitter: false,
+  };
+  if (padding) form.cropPadding = Number(padding[1]);
+  return form;
+}
+
+/** The form filled from a recipe: its training fields, its augmentation, and its name as the preset. */
+export function recipeToForm(recipe: Recipe): Partial<TrainForm> {
+  const { epochs, batchSize, learningRate, optimizer } = recipe.config;
+  return {
+    ...trainingFieldsToForm(recipe.config),
+    ...recipeAugmentation(recipe),
+    epochs,
+    batchSize,
+    learningRate,
+    optimizer,
+    preset: recipe.name,
   };
 }
+
+/** The recipe fields as the form names them: what the "changed from recipe" marks and `preset.changed` use. */
+const RECIPE_FIELD_FOR: Record<string, FormField> = {
+  epochs: 'epochs',
+  batchSize: 'batchSize',
+  learningRate: 'learningRate',
+  optimizer: 'optimizer',
+  momentum: 'momentum',
+  nesterov: 'nesterov',
+  weightDecay: 'weightDecay',
+  epsilon: 'epsilon',
+  schedule: 'schedule',
+  warmupEpochs: 'warmupEpochs',
+  labelSmoothing: 'labelSmoothing',
+  auxLossWeight: 'auxLossWeight',
+  gradClipNorm: 'gradClipNorm',
+};
+export const RECIPE_KEYS = Object.keys(RECIPE_FIELD_FOR);
+
+/** JSON with sorted keys, so {type, gamma} equals {gamma, type}. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * The recipe fields (named as in the config: `schedule`, `momentum`, ...) on which `config` differs
+ * from `recipe`. Both sides are read with the schema's defaults filled in, so leaving a field empty
+ * where the recipe also leaves it out is not a change; a schedule counts as one field.
+ */
+export function recipeChanges(recipe: Recipe, input: Record<string, unknown>): string[] {
+  const recipeValues = recipe.config as Record<string, unknown>;
+  return RECIPE_KEYS.filter((key) => stableJson(withDefaults(key, input[key])) !== stableJson(withDefaults(key, recipeValues[key]))).sort();
+}
+
+/** One config field as the host reads it: the schema's default when absent, its defaults filled in. */
+function withDefaults(key: string, value: unknown): unknown {
+  const schema = (TrainConfigSchema.shape as Record<string, z.ZodType>)[key];
+  const parsed = schema?.safeParse(value);
+  return parsed?.success ? parsed.data : value;
+}
+
+/** The form fields a list of changed recipe keys points at (`schedule` also marks its parameters). */
+export function changedFormFields(changed: readonly string[]): Set<FormField> {
+  const fields = new Set<FormField>();
+  for (const key of changed) {
+    const field = RECIPE_FIELD_FOR[key];
+    if (field) fields.add(field);
+  }
+  return fields;
+}
+
+/**
+ * The form field a request path points at: `schedule.milestones.1` → milestones,
+ * `earlyStopping.patience` → patience, `modelOptions.se` → model. Works for zod issue paths and
+ * for the host's `field` strings alike.
+ */
+export function fieldForPath(path: string | readonly PropertyKey[]): FormField | undefined {
+  const parts = (typeof path === 'string' ? path.split('.') : path.map(String)).filter((part) => part !== '' && !/^\d+$/.test(part));
+  for (let length = parts.length; length > 0; length--) {
+    const key = parts.slice(0, length).join('.');
+    const field = NESTED_FIELDS[key] ?? (length === 1 && isFormField(key) ? key : undefined);
+    if (field) return field;
+  }
+  return undefined;
+}
+
+const NESTED_FIELDS: Record<string, FormField> = {
+  'schedule.type': 'schedule',
+  'schedule.stepEpochs': 'stepEpochs',
+  'schedule.gamma': 'gamma',
+  'schedule.milestones': 'milestones',
+  'schedule.minLearningRate': 'minLearningRate',
+  'schedule.pctStart': 'pctStart',
+  'schedule.divFactor': 'divFactor',
+  'schedule.finalDivFactor': 'finalDivFactor',
+  earlyStopping: 'patience',
+  'earlyStopping.patience': 'patience',
+  'earlyStopping.metric': 'earlyStoppingMetric',
+  'earlyStopping.minDelta': 'minDelta',
+  'augmentation.randomCrop': 'cropPadding',
+  'augmentation.horizontalFlip': 'horizontalFlip',
+  'augmentation.randomResizedCrop': 'resizedCropScale',
+  'augmentation.randomResizedCrop.scale': 'resizedCropScale',
+  'augmentation.randomResizedCrop.ratio': 'resizedCropRatio',
+  'augmentation.colorJitter': 'brightness',
+  'augmentation.colorJitter.brightness': 'brightness',
+  'augmentation.colorJitter.contrast': 'contrast',
+  'augmentation.colorJitter.saturation': 'saturation',
+  modelOptions: 'model',
+};
 
 const MAXIMUM: Partial<Record<FormField, number>> = {
   epochs: LIMITS.maxEpochs,
@@ -72,6 +497,16 @@ const MAXIMUM: Partial<Record<FormField, number>> = {
   learningRate: LIMITS.maxLearningRate,
   maxSteps: LIMITS.maxSteps,
 };
+
+/** The value a zod issue is about, found in the request by its path. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value: unknown = input;
+  for (const part of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[part];
+  }
+  return value;
+}
 
 /** Turns one zod issue into a message key; the schema's English text is the last resort. */
 export function messageForIssue(field: FormField, issue: z.core.$ZodIssue, value: unknown): FieldMessage {
@@ -83,8 +518,16 @@ export function messageForIssue(field: FormField, issue: z.core.$ZodIssue, value
       if (issue.expected === 'int') return { key: 'validation.wholeNumber' };
       return value === undefined ? { key: 'validation.required' } : { key: 'validation.number' };
     case 'too_small':
+      if (issue.origin === 'array') return { key: 'trainOptions.validation.atLeastItems', params: { min: Number(issue.minimum) } };
+      if (issue.inclusive === false) return { key: 'trainOptions.validation.greaterThan', params: { min: Number(issue.minimum) } };
       return { key: 'validation.min', params: { min: Number(issue.minimum) } };
     case 'too_big':
+      if (issue.origin === 'array') {
+        return field === 'resizedCropScale' || field === 'resizedCropRatio'
+          ? { key: 'trainOptions.validation.pair' }
+          : { key: 'trainOptions.validation.atMostItems', params: { max: Number(issue.maximum) } };
+      }
+      if (issue.inclusive === false) return { key: 'trainOptions.validation.lessThan', params: { max: Number(issue.maximum) } };
       return { key: 'validation.max', params: { max: Number(issue.maximum) } };
     case 'custom':
       if (typeof value === 'number' && value <= 0) return { key: 'validation.positive' };
@@ -97,19 +540,37 @@ export function messageForIssue(field: FormField, issue: z.core.$ZodIssue, value
   }
 }
 
-export type FormValidation = { ok: true; config: TrainConfig; errors: FieldErrors } | { ok: false; errors: FieldErrors };
+export type FormValidation = { ok: true; config: TrainConfig; input: Record<string, unknown>; errors: FieldErrors } | { ok: false; input: Record<string, unknown>; errors: FieldErrors };
+
+/** Checks what the contract does not: Nesterov needs momentum; a pair of numbers is two, in order. */
+function extraErrors(form: TrainForm): FieldErrors {
+  const errors: FieldErrors = {};
+  const optimizer = form.optimizer as OptimizerName;
+  if (form.nesterov && OPTIMIZER_FIELDS.nesterov.includes(optimizer)) {
+    const momentum = numberOrUndefined(form.momentum) ?? (optimizer === 'momentum' ? 0.9 : 0);
+    if (!(momentum > 0)) errors.nesterov = { key: 'trainOptions.validation.nesterovNeedsMomentum' };
+  }
+  if (form.randomResizedCrop) {
+    for (const field of ['resizedCropScale', 'resizedCropRatio'] as const) {
+      const pair = numberPair(form[field]);
+      if (pair.length !== 2) errors[field] = { key: 'trainOptions.validation.pair' };
+      else if (pair.every(Number.isFinite) && pair[0] > pair[1]) errors[field] = { key: 'trainOptions.validation.order' };
+    }
+  }
+  return errors;
+}
 
 /** Validates the form with the contract schema; one message per field, the first issue wins. */
-export function validateTrainForm(form: TrainForm): FormValidation {
-  const input = formToConfigInput(form);
+export function validateTrainForm(form: TrainForm, context: FormContext = {}): FormValidation {
+  const input = formToConfigInput(form, context);
   const parsed = TrainConfigSchema.safeParse(input);
-  if (parsed.success) return { ok: true, config: parsed.data, errors: {} };
-  const errors: FieldErrors = {};
-  for (const issue of parsed.error.issues) {
-    const field = issue.path[0];
-    if (isFormField(field) && !errors[field]) errors[field] = messageForIssue(field, issue, input[field]);
+  const errors: FieldErrors = extraErrors(form);
+  if (parsed.success && Object.keys(errors).length === 0) return { ok: true, config: parsed.data, input, errors };
+  for (const issue of parsed.error?.issues ?? []) {
+    const field = fieldForPath(issue.path);
+    if (field && !errors[field]) errors[field] = messageForIssue(field, issue, valueAt(input, issue.path));
   }
-  return { ok: false, errors };
+  return { ok: false, input, errors };
 }
 
 /** Upper bounds shown as hints next to the number fields. */

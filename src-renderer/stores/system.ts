@@ -1,7 +1,7 @@
-/** What the host offers: its version and backend (system.info), the model zoo and the datasets. */
+/** What the host offers: its version and backend (system.info), the model zoo, the datasets and the paper recipes. */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ApiError, DatasetInfo, ModelInfo, SystemInfo } from '../../src-main/contract';
+import type { ApiError, DatasetInfo, ModelInfo, Recipe, SystemInfo } from '../../src-main/contract';
 import { useConnectionStore } from './connection';
 
 export const useSystemStore = defineStore('system', () => {
@@ -9,6 +9,8 @@ export const useSystemStore = defineStore('system', () => {
   const info = ref<SystemInfo | null>(null);
   const models = ref<ModelInfo[]>([]);
   const datasets = ref<DatasetInfo[]>([]);
+  /** Presets for the Train form; a host without them leaves the list empty (the form still works). */
+  const recipes = ref<Recipe[]>([]);
   const loaded = ref(false);
   const loading = ref(false);
   const error = ref<ApiError | null>(null);
@@ -26,16 +28,18 @@ export const useSystemStore = defineStore('system', () => {
 
   async function load(): Promise<void> {
     loading.value = true;
-    const [infoResult, modelsResult, datasetsResult] = await Promise.all([
+    const [infoResult, modelsResult, datasetsResult, recipesResult] = await Promise.all([
       connection.call('system.info', {}),
       connection.call('models.list', {}),
       connection.call('datasets.list', {}),
+      connection.call('recipes.list', {}),
     ]);
     loading.value = false;
     error.value = null;
     if (infoResult.ok) info.value = infoResult.value;
     if (modelsResult.ok) models.value = modelsResult.value;
     else error.value = modelsResult.error;
+    if (recipesResult.ok) recipes.value = recipesResult.value;
     if (datasetsResult.ok) datasets.value = datasetsResult.value;
     else error.value = datasetsResult.error;
     loaded.value = modelsResult.ok && datasetsResult.ok;
@@ -49,5 +53,9 @@ export const useSystemStore = defineStore('system', () => {
     return datasets.value.find((dataset) => dataset.id === id);
   }
 
-  return { info, models, datasets, modelFamilies, loaded, loading, error, load, findModel, findDataset };
+  function findRecipe(name: string): Recipe | undefined {
+    return recipes.value.find((recipe) => recipe.name === name);
+  }
+
+  return { info, models, datasets, recipes, modelFamilies, loaded, loading, error, load, findModel, findDataset, findRecipe };
 });

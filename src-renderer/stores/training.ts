@@ -4,23 +4,30 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
-import type { DatasetInfo, EventMessage, EventOf, ModelInfo, ModelOptions, RunDetail, RunStatus, TrainConfigInput } from '../../src-main/contract';
+import type { DatasetInfo, EventMessage, EventOf, ModelInfo, ModelOptions, Recipe, RunDetail, RunStatus, TrainConfigInput } from '../../src-main/contract';
 import { appendMetrics, clearMetricSeries, createMetricSeries } from '../lib/metric-series';
 import {
-  FORM_FIELDS,
+  changedFormFields,
   configToForm,
   defaultTrainForm,
+  fieldForPath,
+  isAdvancedField,
   isFormField,
+  recipeChanges,
+  recipeToForm,
   validateTrainForm,
   type FieldErrors,
   type FieldMessage,
   type TrainForm,
 } from '../lib/validation';
 import { useConnectionStore } from './connection';
+import { useSystemStore } from './system';
 
 const FORM_STORAGE_KEY = 'cvb.trainForm';
 /** The switches chosen on the Models screen, and the model they belong to. */
 const MODEL_OPTIONS_STORAGE_KEY = 'cvb.trainModelOptions';
+/** Whether the Advanced options are open (closed by default: the simple form stays simple). */
+const ADVANCED_STORAGE_KEY = 'cvb.trainAdvancedOpen';
 export const DEFAULT_DATASET = 'fashion-mnist-subset';
 const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
 
@@ -36,14 +43,19 @@ export interface TrainingProgress {
 
 type ProgressEvent = EventOf<'run.progress'>;
 
+const AUGMENTATION_FIELDS: readonly string[] = ['randomCrop', 'cropPadding', 'horizontalFlip', 'randomResizedCrop', 'resizedCropScale', 'resizedCropRatio', 'colorJitter', 'brightness', 'contrast', 'saturation'];
+const SCHEDULE_PARAMETERS = ['stepEpochs', 'gamma', 'milestones', 'minLearningRate', 'pctStart', 'divFactor', 'finalDivFactor'] as const;
+
 function loadSavedForm(): TrainForm {
   const form = defaultTrainForm();
   try {
     const saved = JSON.parse(globalThis.localStorage?.getItem(FORM_STORAGE_KEY) ?? 'null') as Partial<TrainForm> | null;
     if (saved && typeof saved === 'object') {
-      for (const field of FORM_FIELDS) {
-        const value = saved[field];
-        if (typeof value === 'string' || typeof value === 'number') (form as unknown as Record<string, unknown>)[field] = value;
+      const target = form as unknown as Record<string, unknown>;
+      for (const [field, fallback] of Object.entries(form)) {
+        const value = (saved as Record<string, unknown>)[field];
+        const fits = typeof fallback === 'boolean' ? typeof value === 'boolean' : typeof value === 'string' || typeof value === 'number';
+        if (fits) target[field] = value;
       }
     }
   } catch {
@@ -67,8 +79,30 @@ function loadSavedModelOptions(): { model: string; options: ModelOptions } {
   return { model: '', options: {} };
 }
 
+/** The recipes on offer, the chosen model's first: written for it, then its family, then the rest by family. */
+export function groupRecipes(recipes: readonly Recipe[], model: ModelInfo | undefined): { key: string; family: string | null; recipes: Recipe[] }[] {
+  const forModel = model ? recipes.filter((recipe) => recipeFitsModel(recipe, model.name)) : [];
+  const sameFamily = model ? recipes.filter((recipe) => recipe.family === model.family && !forModel.includes(recipe)) : [];
+  const groups: { key: string; family: string | null; recipes: Recipe[] }[] = [];
+  if (forModel.length > 0) groups.push({ key: 'model', family: null, recipes: forModel });
+  if (sameFamily.length > 0) groups.push({ key: 'family', family: model?.family ?? null, recipes: sameFamily });
+  const rest = new Map<string, Recipe[]>();
+  for (const recipe of recipes) {
+    if (forModel.includes(recipe) || sameFamily.includes(recipe)) continue;
+    rest.set(recipe.family, [...(rest.get(recipe.family) ?? []), recipe]);
+  }
+  for (const [family, list] of rest) groups.push({ key: `other-${family}`, family, recipes: list });
+  return groups;
+}
+
+/** A recipe names its models exactly or by a prefix ending in "*" ("vgg*"). */
+export function recipeFitsModel(recipe: Recipe, model: string): boolean {
+  return recipe.models.some((pattern) => (pattern.endsWith('*') ? model.startsWith(pattern.slice(0, -1)) : pattern === model));
+}
+
 export const useTrainingStore = defineStore('training', () => {
   const connection = useConnectionStore();
+  const system = useSystemStore();
 
   const form = reactive<TrainForm>(loadSavedForm());
   const savedModelOptions = loadSavedModelOptions();
@@ -92,7 +126,20 @@ export const useTrainingStore = defineStore('training', () => {
   const seriesVersion = ref(0);
   let buffered: ProgressEvent[] = [];
 
-  const validation = computed(() => validateTrainForm(form));
+  const advancedOpen = ref(globalThis.localStorage?.getItem(ADVANCED_STORAGE_KEY) === 'true');
+  watch(advancedOpen, (open) => globalThis.localStorage?.setItem(ADVANCED_STORAGE_KEY, String(open)));
+
+  const selectedModel = computed(() => system.findModel(form.model));
+  /** The chosen model has auxiliary heads: only then is the aux-loss weight shown and sent. */
+  const hasAuxOutputs = computed(() => selectedModel.value?.auxOutputs !== undefined);
+  const validation = computed(() => validateTrainForm(form, { auxOutputs: hasAuxOutputs.value }));
+  const recipe = computed(() => (form.preset === '' ? undefined : system.findRecipe(form.preset)));
+  const recipeGroups = computed(() => groupRecipes(system.recipes, selectedModel.value));
+  /** The recipe fields the form no longer matches (recorded as `preset.changed`). */
+  const changedFromRecipe = computed(() => (recipe.value ? recipeChanges(recipe.value, validation.value.input) : []));
+  const changedFields = computed(() => changedFormFields(changedFromRecipe.value));
+  /** Advanced fields with an error: the disclosure says so even when closed. */
+  const advancedErrorCount = computed(() => Object.keys(fieldErrors.value).filter(isAdvancedField).length);
   const fieldErrors = computed<FieldErrors>(() => ({ ...hostErrors.value, ...validation.value.errors }));
   const isValid = computed(() => validation.value.ok);
   const isRunning = computed(() => status.value !== null && ACTIVE_STATUSES.includes(status.value));
@@ -113,10 +160,26 @@ export const useTrainingStore = defineStore('training', () => {
       globalThis.localStorage?.setItem(FORM_STORAGE_KEY, JSON.stringify(now));
       // A host error is about the value that was sent; editing the field retires it.
       const next = { ...hostErrors.value };
-      for (const field of FORM_FIELDS) if (now[field] !== before[field]) delete next[field];
+      const edited = (Object.keys(now) as (keyof TrainForm)[]).filter((field) => now[field] !== before[field]);
+      for (const field of edited) if (isFormField(field)) delete next[field];
+      if (edited.some((field) => AUGMENTATION_FIELDS.includes(field))) delete next.augmentation;
+      // A schedule's parameters belong to it: switching the schedule retires their errors too.
+      if (now.schedule !== before.schedule) for (const field of SCHEDULE_PARAMETERS) delete next[field];
       hostErrors.value = next;
     },
   );
+
+  /** Fills the form from a recipe ('' keeps the values and forgets the preset). */
+  function applyRecipe(name: string): void {
+    const chosen = name === '' ? undefined : system.findRecipe(name);
+    if (!chosen) {
+      form.preset = '';
+      return;
+    }
+    Object.assign(form, recipeToForm(chosen));
+    hostErrors.value = {};
+    generalError.value = null;
+  }
 
   function setModelOptions(model: string, options: ModelOptions): void {
     modelOptionsFor.value = model;
@@ -226,12 +289,16 @@ export const useTrainingStore = defineStore('training', () => {
     starting.value = true;
     hostErrors.value = {};
     generalError.value = null;
-    const result = await connection.call('runs.start', { ...checked.config, modelOptions: modelOptions.value });
+    const preset = recipe.value ? { name: recipe.value.name, changed: changedFromRecipe.value } : undefined;
+    const result = await connection.call('runs.start', { ...checked.config, modelOptions: modelOptions.value, ...(preset ? { preset } : {}) });
     starting.value = false;
     if (!result.ok) {
       const { field, message } = result.error;
-      if (isFormField(field)) hostErrors.value = { [field]: { text: message } };
-      else generalError.value = { text: message };
+      const formField = field === undefined ? undefined : fieldForPath(field);
+      if (formField) {
+        hostErrors.value = { [formField]: { text: message } };
+        if (isAdvancedField(formField)) advancedOpen.value = true;
+      } else generalError.value = { text: message };
       return false;
     }
     const summary = result.value;
@@ -308,6 +375,14 @@ export const useTrainingStore = defineStore('training', () => {
 
   return {
     form,
+    advancedOpen,
+    advancedErrorCount,
+    hasAuxOutputs,
+    recipe,
+    recipeGroups,
+    changedFromRecipe,
+    changedFields,
+    applyRecipe,
     modelOptions,
     fieldErrors,
     hostErrors,

@@ -10,6 +10,10 @@ import { batchMatMul, setStockBatchMatMul } from './batch-matmul';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-grad';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grad';
 import { unsortedSegmentSum } from './segment-sum';
+import { setStockTile, tile } from './tile';
+import { FUSED_BATCH_NORM_GRAD, fusedBatchNorm, fusedBatchNormGrad, setStockFusedBatchNorm } from './batch-norm';
+import { registerWasmGradientConfigs } from './gradients';
+import { cast, identity, setStockIdentityAndCast } from './identity';
 
 /** Kernel name → what the project registers for it on 'wasm'. */
 export const WASM_GRADIENT_KERNELS: Record<string, { kernelFunc: unknown; replaces: boolean; how: string }> = {
@@ -41,6 +45,31 @@ export const WASM_GRADIENT_KERNELS: Record<string, { kernelFunc: unknown; replac
       'untransposed XNNPACK fully-connected products through the stock kernel: an operand is transposed ' +
       'first, or the product is computed as (op(B)ᵀ·op(A)ᵀ)ᵀ, whichever moves fewer elements; batches folded or looped',
   },
+  Tile: {
+    kernelFunc: tile,
+    replaces: true,
+    how: 'block copies on the wasm heap (copyWithin, doubling) instead of an index computation per element',
+  },
+  Identity: {
+    kernelFunc: identity,
+    replaces: true,
+    how: 'shares the data and counts a reference instead of copying (as the cpu backend does)',
+  },
+  Cast: {
+    kernelFunc: cast,
+    replaces: true,
+    how: 'a cast to the same dtype shares the data; other casts run the stock kernel',
+  },
+  FusedBatchNorm: {
+    kernelFunc: fusedBatchNorm,
+    replaces: true,
+    how: 'per-channel parameters folded into y = x·a[c] + b[c] before one pass; other shapes run the stock kernel',
+  },
+  [FUSED_BATCH_NORM_GRAD]: {
+    kernelFunc: fusedBatchNormGrad,
+    replaces: false,
+    how: "all five FusedBatchNorm gradients in one pass over x and dy (used by the project's FusedBatchNorm gradient on wasm)",
+  },
 };
 
 /** The stock kernels the project replaces, kept for benchmarks and for the project kernels built on them. */
@@ -66,6 +95,10 @@ export function registerWasmGradientKernels(): void {
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
   }
   setStockBatchMatMul(stockWasmKernel('BatchMatMul') as tf.KernelFunc);
+  setStockTile(stockWasmKernel('Tile') as tf.KernelFunc);
+  setStockIdentityAndCast(stockWasmKernel('Identity') as tf.KernelFunc, stockWasmKernel('Cast') as tf.KernelFunc);
+  setStockFusedBatchNorm(stockWasmKernel('FusedBatchNorm') as tf.KernelFunc);
+  registerWasmGradientConfigs();
   registered = true;
 }
 

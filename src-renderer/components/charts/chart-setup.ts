@@ -9,19 +9,19 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Logarithm
 export interface ChartTheme {
   text: string;
   grid: string;
-  series: Record<'step' | 'train' | 'validation', string>;
+  series: Record<'step' | 'train' | 'validation' | 'rate', string>;
 }
 
 export const CHART_THEMES: Record<ColorScheme, ChartTheme> = {
   light: {
     text: '#475569',
     grid: 'rgba(15, 23, 42, 0.08)',
-    series: { step: 'rgba(37, 99, 235, 0.35)', train: '#1d4ed8', validation: '#ea580c' },
+    series: { step: 'rgba(37, 99, 235, 0.35)', train: '#1d4ed8', validation: '#ea580c', rate: '#7c3aed' },
   },
   dark: {
     text: '#a5b4c8',
     grid: 'rgba(226, 232, 240, 0.09)',
-    series: { step: 'rgba(96, 165, 250, 0.4)', train: '#60a5fa', validation: '#fb923c' },
+    series: { step: 'rgba(96, 165, 250, 0.4)', train: '#60a5fa', validation: '#fb923c', rate: '#a78bfa' },
   },
 };
 
@@ -29,7 +29,7 @@ export const CHART_THEMES: Record<ColorScheme, ChartTheme> = {
 export interface ChartLine {
   name: SeriesName;
   labelKey: string;
-  kind: 'step' | 'train' | 'validation';
+  kind: 'step' | 'train' | 'validation' | 'rate';
 }
 
 export const LOSS_LINES: ChartLine[] = [
@@ -43,3 +43,5 @@ export const ACCURACY_LINES: ChartLine[] = [
   { name: 'trainAccuracy', labelKey: 'chart.epochTrain', kind: 'train' },
   { name: 'valAccuracy', labelKey: 'chart.validation', kind: 'validation' },
 ];
+
+export const LEARNING_RATE_LINES: ChartLine[] = [{ name: 'learningRate', labelKey: 'trainOptions.chart.learningRate', kind: 'rate' }];

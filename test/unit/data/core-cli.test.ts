@@ -20,9 +20,17 @@ beforeAll(async () => {
   write(join(folder, 'dog', 'bad.jpg'), 'oops');
 });
 
-function service(home: string, mirrors?: Record<string, string[]>) {
+function service(home: string, mirrors?: Record<string, string[]>, onEvent?: (message: EventMessage) => void) {
   const events: EventMessage[] = [];
-  const datasets = createDatasetService(home, resources, (m) => events.push(m), { catalogMirrors: mirrors, progressIntervalMs: 0 });
+  const datasets = createDatasetService(
+    home,
+    resources,
+    (m) => {
+      events.push(m);
+      onEvent?.(m);
+    },
+    { catalogMirrors: mirrors, progressIntervalMs: 0 },
+  );
   /** Calls a handler the way the host does: the request parsed by its contract schema first. */
   const call = async <M extends keyof typeof datasets.handlers & MethodName>(method: M, params: unknown): Promise<ResponseOf<M>> => {
     const parsed = methods[method].request.parse(params) as ParsedRequestOf<M>;
@@ -85,15 +93,22 @@ describe("Core's dataset methods", () => {
   });
 
   it('cancels an import on request and keeps nothing', async () => {
-    const { events: seen, call: callCancel, datasets } = service(join(work, 'cancel-home'));
+    // Progress events are emitted synchronously here (interval 0), so cancelling from the first
+    // "decoding" event cancels an import that is certainly still running.
+    let cancelled: Promise<unknown> | null = null;
+    const { events: seen, call: callCancel, datasets } = service(join(work, 'cancel-home'), undefined, (message) => {
+      if (!cancelled && message.event === 'dataset.import.progress' && message.data.phase === 'decoding') {
+        cancelled = Promise.resolve(datasets.handlers['datasets.cancelImport']({ importId: 'c1' }));
+      }
+    });
     const pending = callCancel('datasets.import', { source: { kind: 'path', path: folder }, importId: 'c1', size: 16 });
-    await vi.waitFor(() => expect(seen.some((e) => e.event === 'dataset.import.progress' && e.data.phase === 'decoding')).toBe(true));
-    expect(await datasets.handlers['datasets.cancelImport']({ importId: 'c1' })).toEqual({ cancelled: true });
     expect(await errorOf(pending)).toMatchObject({ code: 'conflict', message: 'the import was cancelled; nothing was kept' });
+    expect(await cancelled).toEqual({ cancelled: true });
     expect(seen.at(-1)).toMatchObject({ event: 'dataset.import.ended', data: { status: 'cancelled' } });
     expect(readdirSync(join(work, 'cancel-home', 'datasets'))).toEqual([]);
     expect(await datasets.handlers['datasets.cancelImport']({ importId: 'c1' })).toEqual({ cancelled: false });
   });
+
 });
 
 describe('the catalog in Core', () => {

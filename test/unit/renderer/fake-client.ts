@@ -1,5 +1,16 @@
 /** A ContractClient double: canned answers per method, a log of calls, and events on demand. */
-import { TrainConfigSchema, type ContractClient, type EventMessage, type MethodName, type ModelInfo, type DatasetInfo, type Result, type RunDetail, type RunSummary } from '../../../src-main/contract';
+import {
+  TrainConfigSchema,
+  type ContractClient,
+  type DatasetInfo,
+  type EventMessage,
+  type MethodName,
+  type ModelInfo,
+  type Recipe,
+  type Result,
+  type RunDetail,
+  type RunSummary,
+} from '../../../src-main/contract';
 
 type Handler = (params: unknown) => Result<unknown> | Promise<Result<unknown>>;
 
@@ -79,6 +90,50 @@ export function stepLine(step: number, epoch = 1) {
   return { type: 'step' as const, step, epoch, loss: 2 / step, accuracy: step / 100, learningRate: 0.01, imagesPerSec: 100, time: step };
 }
 
+export function gradsLine(step: number, layers: Record<string, number> = { conv1: 0.5, block1_conv: 0.05, fc: 0.002 }, epoch = 1) {
+  return { type: 'grads' as const, step, epoch, layers, time: step };
+}
+
+/** Two recipes of the ResNet family and one of another, in the host's shape. */
+export const RECIPES: Recipe[] = [
+  {
+    name: 'resnet-imagenet-paper',
+    family: 'ResNet',
+    scale: 'paper',
+    title: 'ResNet (ImageNet), as in the paper',
+    paper: 'He et al., CVPR 2016, §3.4',
+    models: ['resnet18', 'resnet34'],
+    data: 'ImageNet, 224×224',
+    config: { epochs: 90, batchSize: 256, learningRate: 0.1, optimizer: 'momentum', momentum: 0.9, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [30, 60], gamma: 0.1 } },
+    augmentation: ['scale augmentation', 'horizontal flip'],
+    notes: '',
+  },
+  {
+    name: 'resnet-cifar-laptop',
+    family: 'ResNet',
+    scale: 'laptop',
+    title: 'ResNet (CIFAR-10), laptop scale',
+    paper: 'after He et al. 2016',
+    models: ['resnet20'],
+    data: 'your images at 32×32',
+    config: { epochs: 30, batchSize: 64, learningRate: 0.05, optimizer: 'momentum', momentum: 0.9, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [15, 23], gamma: 0.1 } },
+    augmentation: ['random crop 32×32 from the image padded by 4 pixels', 'horizontal flip'],
+    notes: '',
+  },
+  {
+    name: 'alexnet-laptop',
+    family: 'AlexNet',
+    scale: 'laptop',
+    title: 'AlexNet, laptop scale',
+    paper: 'after Krizhevsky et al. 2012',
+    models: ['alexnet'],
+    data: 'your images at 32×32',
+    config: { epochs: 30, batchSize: 64, learningRate: 0.005, optimizer: 'momentum', momentum: 0.9, weightDecay: 5e-4, schedule: { type: 'multistep', milestones: [10, 20, 27], gamma: 0.1 } },
+    augmentation: ['random crop 32×32 from the image padded by 4 pixels', 'horizontal flip'],
+    notes: '',
+  },
+];
+
 export function epochLine(epoch: number, step: number) {
   return { type: 'epoch' as const, epoch, step, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1.1, valAccuracy: 0.45, time: step };
 }
@@ -89,6 +144,7 @@ export function standardClient(): FakeClient {
     'system.info': () => ({ ok: true, value: { version: '0.1.0', platform: 'linux', home: '/h', mode: 'test', backend: { name: 'wasm', device: 'XNNPACK', passedOver: [] } } }),
     'models.list': () => ({ ok: true, value: MODELS }),
     'datasets.list': () => ({ ok: true, value: DATASETS }),
+    'recipes.list': () => ({ ok: true, value: RECIPES }),
     'runs.list': () => ({ ok: true, value: [] }),
     'runs.start': () => ({ ok: true, value: summary({ status: 'queued' }) }),
     'runs.get': () => ({ ok: true, value: detail() }),

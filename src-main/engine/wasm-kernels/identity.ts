@@ -1,0 +1,38 @@
+/**
+ * Identity and same-dtype Cast without a copy. The stock wasm kernels copy the tensor; the TF.js
+ * engine calls Identity for every tensor it saves for the backward pass (tensor.clone() in
+ * saveTensorsForBackwardMode), about 500 full activation copies per resnet20 training step, and
+ * every Cast gradient is a clone. Like the cpu and webgl backends, these kernels share the data
+ * and count a reference instead: no wasm kernel writes into its inputs, so sharing is safe.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { WasmBackend } from './heap';
+
+let stockIdentity: tf.KernelFunc | null = null;
+let stockCast: tf.KernelFunc | null = null;
+
+export function setStockIdentityAndCast(identityFunc: tf.KernelFunc, castFunc: tf.KernelFunc): void {
+  stockIdentity = identityFunc;
+  stockCast = castFunc;
+}
+
+function share(backend: WasmBackend, x: tf.TensorInfo): tf.TensorInfo {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+export function identity(args: { inputs: { x: tf.TensorInfo }; backend: WasmBackend }): tf.TensorInfo {
+  const { x } = args.inputs;
+  if (x.dtype === 'string') {
+    if (stockIdentity == null) throw new Error('the stock wasm Identity kernel was not found at registration');
+    return stockIdentity(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  }
+  return share(args.backend, x);
+}
+
+export function cast(args: { inputs: { x: tf.TensorInfo }; backend: WasmBackend; attrs: { dtype: tf.DataType } }): tf.TensorInfo {
+  const { x } = args.inputs;
+  if (x.dtype === args.attrs.dtype && x.dtype !== 'string') return share(args.backend, x);
+  if (stockCast == null) throw new Error('the stock wasm Cast kernel was not found at registration');
+  return stockCast(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+}
