@@ -14,6 +14,7 @@ import { setStockTile, tile } from './tile';
 import { FUSED_BATCH_NORM_GRAD, fusedBatchNorm, fusedBatchNormGrad, setStockFusedBatchNorm } from './batch-norm';
 import { registerWasmGradientConfigs } from './gradients';
 import { cast, identity, setStockIdentityAndCast } from './identity';
+import { mean, setStockReductions, sum } from './reduce';
 
 /** Kernel name → what the project registers for it on 'wasm'. */
 export const WASM_GRADIENT_KERNELS: Record<string, { kernelFunc: unknown; replaces: boolean; how: string }> = {
@@ -63,12 +64,22 @@ export const WASM_GRADIENT_KERNELS: Record<string, { kernelFunc: unknown; replac
   FusedBatchNorm: {
     kernelFunc: fusedBatchNorm,
     replaces: true,
-    how: 'per-channel parameters folded into y = x·a[c] + b[c] before one pass; other shapes run the stock kernel',
+    how: 'per-channel parameters folded into y = x·a[c] + b[c], run as an XNNPACK 1×1 depthwise convolution with bias',
+  },
+  Sum: {
+    kernelFunc: sum,
+    replaces: true,
+    how: 'over leading axes (N, H, W): XNNPACK average pooling of the rows instead of a transpose and a reduction',
+  },
+  Mean: {
+    kernelFunc: mean,
+    replaces: true,
+    how: 'over leading axes (N, H, W): XNNPACK average pooling of the rows instead of a transpose and a reduction',
   },
   [FUSED_BATCH_NORM_GRAD]: {
     kernelFunc: fusedBatchNormGrad,
     replaces: false,
-    how: "all five FusedBatchNorm gradients in one pass over x and dy (used by the project's FusedBatchNorm gradient on wasm)",
+    how: "all five FusedBatchNorm gradients from two XNNPACK per-channel means, a product and a 1×1 depthwise convolution (used by the project's FusedBatchNorm gradient on wasm)",
   },
 };
 
@@ -98,6 +109,7 @@ export function registerWasmGradientKernels(): void {
   setStockTile(stockWasmKernel('Tile') as tf.KernelFunc);
   setStockIdentityAndCast(stockWasmKernel('Identity') as tf.KernelFunc, stockWasmKernel('Cast') as tf.KernelFunc);
   setStockFusedBatchNorm(stockWasmKernel('FusedBatchNorm') as tf.KernelFunc);
+  setStockReductions(stockWasmKernel('Sum') as tf.KernelFunc, stockWasmKernel('Mean') as tf.KernelFunc);
   registerWasmGradientConfigs();
   registered = true;
 }

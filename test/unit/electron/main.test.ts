@@ -124,7 +124,6 @@ vi.mock('electron', async () => {
   };
 });
 
-const rendererBuilt = fs.existsSync(path.resolve('dist/renderer/index.html'));
 
 type FakeWindow = {
   options: { webPreferences: Record<string, unknown> };
@@ -137,11 +136,13 @@ type FakeWindow = {
   emit(event: string): void;
 };
 
-describe.skipIf(!rendererBuilt)('electron main process', () => {
+describe('electron main process', () => {
   let electron: typeof import('electron');
   let window: FakeWindow;
 
   beforeAll(async () => {
+    // The window loads the built renderer: `npm test` builds before the unit tests.
+    if (!fs.existsSync(path.resolve('dist/renderer/index.html'))) throw new Error('dist/renderer is not built: run `npm run build` first');
     await import('../../../src-main/electron/main');
     electron = await import('electron');
     await vi.waitFor(() => expect(fake.windows).toHaveLength(1), { timeout: 20_000 });
