@@ -1,0 +1,116 @@
+// The README's screenshots, taken from real runs: `npm run screenshots` (after `npm run build`).
+// Trains resnet20 twice on the bundled Fashion-MNIST subset (ReLU, then sigmoid: the comparison the
+// README shows), starts `cvb serve` on a temporary home, and photographs each screen in Debian's
+// Chromium. Takes about five minutes on a 2-core machine; writes docs/screenshots/*.png.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { chromium } from '@playwright/test';
+import sharp from 'sharp';
+
+/** The first test image of a class from the bundled IDX files (9 = Ankle boot), as raw pixels. */
+function testImage(label) {
+  const dir = join('resources', 'datasets', 'fashion-mnist-subset');
+  const images = gunzipSync(readFileSync(join(dir, 't10k-images-idx3-ubyte.gz')));
+  const labels = gunzipSync(readFileSync(join(dir, 't10k-labels-idx1-ubyte.gz')));
+  const index = labels.subarray(8).indexOf(label);
+  return images.subarray(16 + index * 784, 16 + (index + 1) * 784);
+}
+
+const out = join('docs', 'screenshots');
+mkdirSync(out, { recursive: true });
+const home = mkdtempSync(join(tmpdir(), 'cvb-shots-'));
+const cli = join('dist', 'main', 'cli.js');
+
+function train(label, args) {
+  console.log(`training ${label}…`);
+  const result = spawnSync(process.execPath, [cli, 'train', '--model', 'resnet20', '--epochs', '2', '--batch-size', '32', '--lr', '0.002', '--max-steps', '400', '--home', home, '--json', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.status !== 0) throw new Error(`training ${label} failed:\n${result.stdout.slice(-2000)}\n${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').at(-1)).runId;
+}
+
+const relu = train('resnet20 (ReLU)', []);
+const sigmoid = train('resnet20 (sigmoid)', ['--option', 'activation=sigmoid']);
+spawnSync(process.execPath, [cli, 'runs', 'update', relu, '--name', 'resnet20 · ReLU', '--home', home]);
+spawnSync(process.execPath, [cli, 'runs', 'update', sigmoid, '--name', 'resnet20 · sigmoid', '--home', home]);
+
+const server = spawn(process.execPath, [cli, 'serve', '--port', '0', '--home', home], { stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise((resolve, reject) => {
+  let text = '';
+  server.stdout.on('data', (chunk) => {
+    text += chunk;
+    const match = /^URL: (\S+)$/m.exec(text);
+    if (match) resolve(match[1]);
+  });
+  server.once('exit', (code) => reject(new Error(`cvb serve exited with ${code}`)));
+});
+
+const browser = await chromium.launch({
+  executablePath: process.env.CVB_CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const shot = (name) => page.screenshot({ path: join(out, `${name}.png`) });
+  await page.goto(url);
+  await page.getByTestId('connection-status').and(page.locator('[data-state="connected"]')).waitFor();
+
+  // Train: a live run.
+  await page.getByTestId('field-model').selectOption('resnet20');
+  await page.getByTestId('field-batchSize').fill('32');
+  await page.getByTestId('field-epochs').fill('3');
+  await page.getByTestId('start-button').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart-loss"]')?.getAttribute('data-points')) > 60, null, { timeout: 180_000 });
+  await shot('03-training');
+  await page.getByTestId('stop-button').click();
+  await page.getByTestId('start-button').and(page.locator(':enabled')).waitFor({ timeout: 120_000 });
+
+  // Runs, a run's detail (with its test-set evaluation), and the comparison of the two switches.
+  await page.getByTestId('nav-runs').click();
+  await page.getByTestId(`run-row-${relu}`).waitFor();
+  await shot('04-runs');
+  await page.getByTestId(`run-row-${relu}`).click();
+  await page.getByTestId('run-detail').waitFor();
+  await page.waitForTimeout(1500);
+  await shot('05-run-detail');
+  await page.getByTestId('nav-runs').click();
+  await page.getByTestId(`select-${relu}`).check();
+  await page.getByTestId(`select-${sigmoid}`).check();
+  await page.getByTestId('compare-button').click();
+  await page.getByTestId('compare-screen').waitFor();
+  await page.waitForTimeout(1500);
+  await shot('07-compare');
+
+  // Models: ResNet-50's inspector and block diagram.
+  await page.getByTestId('nav-models').click();
+  await page.getByTestId('models-card-resnet').click();
+  await page.getByTestId('models-variant').selectOption('resnet50');
+  await page.getByTestId('models-inspector').waitFor();
+  await page.waitForTimeout(800);
+  await shot('08-models');
+
+  // Datasets: the bundled subset.
+  await page.getByTestId('nav-datasets').click();
+  await page.getByTestId('dataset-row-fashion-mnist-subset').click();
+  await page.getByTestId('dataset-samples').waitFor();
+  await page.waitForTimeout(1500);
+  await shot('09-datasets');
+
+  // Inference: a test image from the bundled set, through the ReLU run, with Grad-CAM.
+  await page.getByTestId('nav-inference').click();
+  await page.getByTestId('inference-drop').waitFor();
+  const picture = await sharp(testImage(9), { raw: { width: 28, height: 28, channels: 1 } }).resize(224, 224, { kernel: 'nearest' }).png().toBuffer();
+  await page.getByTestId('inference-file-input').setInputFiles({ name: 'ankle-boot.png', mimeType: 'image/png', buffer: picture });
+  await page.getByTestId('inference-result').first().and(page.locator('[data-state="done"]')).waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(800);
+  await shot('06-inference');
+  console.log(`screenshots written to ${out}`);
+} finally {
+  await browser.close();
+  server.kill('SIGTERM');
+}
