@@ -4,6 +4,8 @@
  *   training  per backend and model: images/s of the workbench's loop and of a bare TF.js loop
  *             (tf.variableGrads + optimizer.applyGradients) on the same model, batch and backend
  *   pipeline  images/s of batch preparation alone (the data pipeline, plain and augmented)
+ *   inference warm single-image latency through the inference worker vs a bare model.predict
+ *   runList   time to list 1,000 runs from the store
  *   backend, versions, cpu
  * Timings are medians over several steps after warm-up, so load from other processes moves them less.
  */
@@ -11,6 +13,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TrainConfigSchema, type BackendName, type BackendReport } from '../contract';
 import { channelStats, gatherBatch } from '../data/batches';
 import { memorySource } from '../data/cache';
@@ -19,6 +23,8 @@ import type { LoadedDataset } from '../data/datasets';
 import { benchKernels, initBackend, prepareWasm, type KernelBenchResult } from '../engine';
 import { buildTrainingModel, runTraining } from '../train/loop';
 import { Mulberry32 } from '../train/random';
+import { benchInference } from '../infer/bench';
+import { benchmarkRunList } from '../store/bench';
 import { getModelMeta } from '../zoo';
 import type { CommandContext } from './main';
 import { parseCommandArgs } from './main';
@@ -244,6 +250,14 @@ export async function benchCommand(context: CommandContext): Promise<number> {
   }
   const pipeline = await benchPipeline(quick);
   await tf.setBackend(backend.name);
+  log('inference latency...');
+  const inference = await benchInference({
+    workerEntry: join(dirname(fileURLToPath(import.meta.url)), 'infer-worker.js'),
+    repeats: quick ? 5 : 10,
+    backend: backend.name,
+  });
+  log('listing 1,000 runs...');
+  const runList = benchmarkRunList({ count: 1000, repeats: quick ? 3 : 5 });
   const cpus = os.cpus();
   const report = {
     backend,
@@ -252,6 +266,8 @@ export async function benchCommand(context: CommandContext): Promise<number> {
     training,
     trainingSkipped: skipped,
     pipeline,
+    inference,
+    runList,
     versions: {
       node: process.versions.node,
       tfjsCore: tf.version_core,
