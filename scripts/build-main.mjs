@@ -20,6 +20,7 @@ await Promise.all([
     entryPoints: {
       cli: 'src-main/cli/main.ts',
       'train-worker': 'src-main/train/worker.ts',
+      'batch-worker': 'src-main/data/batch-worker.ts',
       'infer-worker': 'src-main/infer/worker.ts',
       'backend-probe': 'src-main/engine/probe-process.ts',
       'eval-process': 'src-main/infer/eval-process.ts',

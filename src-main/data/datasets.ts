@@ -4,9 +4,10 @@
  * datasets folder or the app's resources.
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetIdSchema, type DatasetInfo } from '../contract';
+import type { Normalization } from './batches';
 import { CacheSplitReader, imagesFile, labelsFile, readReport, type CacheManifest, type ImportReportFile } from './cache';
 import { readIdxFile } from './idx';
 import type { SplitName } from './sources';
@@ -189,4 +190,92 @@ export async function openSplit(locations: DatasetLocations, id: string, split: 
   }
   const loaded = await loadDataset(locations, id);
   return { info: loaded.info, reader: null, split: split === 'test' ? loaded.test : split === 'val' ? (loaded.val ?? { images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 }) : loaded.train };
+}
+
+/**
+ * A split left in its cache file (datasets larger than the memory budget): only its labels are in
+ * memory; images are read by offset (CacheSplitReader) as batches need them.
+ */
+export interface StreamedSplit {
+  count: number;
+  labels: Uint8Array;
+  images?: undefined;
+  stream: { dir: string; split: SplitName; input: [number, number, number] };
+}
+
+/** A split for training: in memory, or streamed from its cache file. */
+export type TrainingSplit = Split | StreamedSplit;
+
+export function isStreamed(split: TrainingSplit): split is StreamedSplit {
+  return (split as StreamedSplit).stream !== undefined;
+}
+
+/**
+ * What the training loop needs of a dataset: the train split, the dataset's own validation split
+ * when it has one, and (for imported caches) the train split's statistics from the manifest. The
+ * test split is not loaded (evaluation loads it itself). A LoadedDataset is one too.
+ */
+export interface TrainingDataset {
+  info: DatasetInfo;
+  train: TrainingSplit;
+  val?: TrainingSplit;
+  /** Per-channel statistics of the whole train split (cache manifests); used when the train split streams. */
+  normalization?: Normalization;
+}
+
+/** Splits bigger than this (together) stream from the cache instead of being loaded: 1 GiB. */
+export const DEFAULT_MEMORY_BUDGET = 1024 ** 3;
+
+export interface OpenTrainingOptions {
+  /** Bytes of images the loader may hold in memory; the train split is kept first, then val. */
+  memoryBudget?: number;
+}
+
+const READ_CHUNK = 256 * 1024 ** 2;
+
+/** Reads a whole file into shared memory (a worker thread can then read it without a copy). */
+async function readShared(file: string, bytes: number): Promise<Uint8Array> {
+  const out = new Uint8Array(new SharedArrayBuffer(Math.max(bytes, 1)), 0, bytes);
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    if (size !== bytes) throw new Error(`${file}: ${size} bytes, expected ${bytes}; import the dataset again`);
+    for (let done = 0; done < bytes; ) {
+      const { bytesRead } = await handle.read(out, done, Math.min(READ_CHUNK, bytes - done), done);
+      if (bytesRead === 0) throw new Error(`${file}: unexpected end at byte ${done}`);
+      done += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+  return out;
+}
+
+/**
+ * Opens a dataset for training without loading more than the memory budget: each cache split
+ * (train first, then val) is read into shared memory when it fits in what is left of the budget,
+ * and otherwise streams from its cache file. IDX datasets (small, gzipped) load whole. The test
+ * split is not read. `loadDataset` keeps loading everything, for the callers that need that.
+ */
+export async function openTrainingDataset(locations: DatasetLocations, id: string, options: OpenTrainingOptions = {}): Promise<TrainingDataset> {
+  const entry = await findDataset(locations, id);
+  const { dir, manifest } = entry;
+  const info = await toInfo(entry);
+  if (manifest.format !== 'cache') {
+    return { info, train: await loadIdxSplit(dir, 'train', manifest.input) };
+  }
+  let budget = options.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  const imageBytes = manifest.input[0] * manifest.input[1] * manifest.input[2];
+  const openSplitFor = async (split: SplitName): Promise<TrainingSplit> => {
+    const count = manifest.splits[split].count;
+    const labels = new Uint8Array(await readFile(labelsFile(dir, split)));
+    if (labels.length !== count) throw new Error(`${dir}: the ${split} labels do not match dataset.json (${labels.length} vs ${count}); import the dataset again`);
+    const bytes = count * imageBytes;
+    if (bytes > budget) return { count, labels, stream: { dir, split, input: manifest.input } };
+    budget -= bytes;
+    return { images: await readShared(imagesFile(dir, split), bytes), labels, count };
+  };
+  const train = await openSplitFor('train');
+  const val = manifest.splits.val.count > 0 ? await openSplitFor('val') : undefined;
+  return { info, train, ...(val ? { val } : {}), normalization: manifest.normalization };
 }

@@ -8,9 +8,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { EpochMetric, MetricEvent, MonitoredMetric, TrainConfig } from '../contract';
-import { augmentBatch, hasAugmentation, normalizeBatch } from '../data/augment';
-import { channelStats, gatherBatch, gatherLabels, type Normalization } from '../data/batches';
-import type { LoadedDataset, Split } from '../data/datasets';
+import { hasAugmentation } from '../data/augment';
+import { channelStats, type Normalization } from '../data/batches';
+import type { PreparedBatch } from '../data/batch-prep';
+import { createBatchProducer, type BatchProducer, type PipelineMode, type PipelineStats } from '../data/batch-producer';
+import { isStreamed, type LoadedDataset, type Split, type TrainingDataset } from '../data/datasets';
 import { createModel, getModelMeta, outputLossWeights } from '../zoo';
 import type { CheckpointState, NamedTensor } from './checkpoint';
 import { createOptimizer, isDecayed, setLearningRate, weightDecayOf, type WeightDecay } from './optimizers';
@@ -19,7 +21,9 @@ import { learningRateAt } from './schedules';
 
 export interface TrainPlan {
   trainIndices: Uint32Array;
+  /** Indices into the validation split: the dataset's own `val` split, or images held out of `train`. */
   validationIndices: Uint32Array;
+  validationSplit: 'val' | 'train';
   stepsPerEpoch: number;
   totalSteps: number;
 }
@@ -46,6 +50,18 @@ export interface TrainLoopHooks {
 export interface TrainOptions {
   /** Continue from a checkpoint: its state and its optimizer slots (the loop disposes them). */
   resume?: { state: CheckpointState; optimizerWeights: NamedTensor[] };
+  /**
+   * Where batches are prepared (see data/batch-producer.ts): 'worker' (a worker thread prepares
+   * the next batches while the step runs), 'thread' (in the training thread), or 'auto' (default:
+   * the worker when its bundled entry is found and starts, else the thread). Batches are the same.
+   */
+  pipeline?: PipelineMode;
+  /** The batch worker's entry file; by default batch-worker.js next to the running bundle. */
+  batchWorkerEntry?: string;
+  /** Batches requested ahead of the step being run (default 2). */
+  prefetch?: number;
+  /** Called once when the loop ends (normally, by a stop, or by an error) with the pipeline's figures. */
+  onPipeline?(stats: PipelineStats & { streaming: boolean; waitSeconds: number }): void;
 }
 
 export type LoopOutcome = 'completed' | 'stopped';
@@ -70,8 +86,23 @@ function formatRate(rate: number): string {
   return Number(rate.toPrecision(3)).toString();
 }
 
-/** Splits the training set into training and validation indices, stratified by class and seeded. */
-export function planTraining(config: TrainConfig, train: Split): TrainPlan {
+/**
+ * The run's data plan. With the dataset's own validation split (`val`, from the source's folders
+ * or carved at import) training uses all of `train` and validates on all of `val`; otherwise it
+ * holds `validationFraction` of the training set out, stratified by class and seeded.
+ */
+export function planTraining(config: TrainConfig, train: Pick<Split, 'labels' | 'count'>, val?: Pick<Split, 'labels' | 'count'>): TrainPlan {
+  if (val && val.count > 0) {
+    const stepsPerEpoch = Math.ceil(train.count / config.batchSize);
+    const fullSteps = stepsPerEpoch * config.epochs;
+    return {
+      trainIndices: Uint32Array.from({ length: train.count }, (_, i) => i),
+      validationIndices: Uint32Array.from({ length: val.count }, (_, i) => i),
+      validationSplit: 'val',
+      stepsPerEpoch,
+      totalSteps: config.maxSteps ? Math.min(config.maxSteps, fullSteps) : fullSteps,
+    };
+  }
   const random = new Mulberry32(streamSeeds(config.seed).split);
   const byClass = new Map<number, number[]>();
   for (let i = 0; i < train.count; i++) {
@@ -93,6 +124,7 @@ export function planTraining(config: TrainConfig, train: Split): TrainPlan {
   return {
     trainIndices: Uint32Array.from(trainIndices),
     validationIndices: Uint32Array.from(validationIndices.sort((a, b) => a - b)),
+    validationSplit: 'train',
     stepsPerEpoch,
     totalSteps: config.maxSteps ? Math.min(config.maxSteps, fullSteps) : fullSteps,
   };
@@ -194,18 +226,29 @@ export function applyUpdate(optimizer: tf.Optimizer, variables: tf.Variable[], g
   return { squares, globalSquare };
 }
 
-function evaluate(model: LayersModel, split: Split, indices: Uint32Array, norm: Normalization, channels: number, classes: number, batchSize: number, probabilities: boolean): { loss: number; accuracy: number } {
+/** Loss and accuracy over `indices` of a split, its batches prepared by the producer (two ahead). */
+async function evaluate(model: LayersModel, producer: BatchProducer, source: string, indices: Uint32Array, shape: [number, number, number], classes: number, batchSize: number, probabilities: boolean): Promise<{ loss: number; accuracy: number }> {
   if (indices.length === 0) return { loss: NaN, accuracy: NaN };
-  const [height, width] = model.inputs[0].shape.slice(1) as number[];
   let lossSum = 0;
   let correct = 0;
+  const ahead: Promise<PreparedBatch>[] = [];
+  let requested = 0;
+  const fill = () => {
+    while (ahead.length < 2 && requested < indices.length) {
+      ahead.push(producer.request(source, indices.subarray(requested, requested + batchSize), false));
+      requested += batchSize;
+    }
+  };
   for (let start = 0; start < indices.length; start += batchSize) {
-    const batch = indices.subarray(start, start + batchSize);
+    fill();
+    const batch = await ahead.shift()!;
+    fill();
+    const count = batch.y.length;
     const sums = tf.tidy(() => {
-      const x = tf.tensor4d(gatherBatch(split, batch, channels, norm), [batch.length, height, width, channels]);
-      const y = tf.tensor1d(gatherLabels(split, batch), 'int32');
+      const x = tf.tensor4d(batch.x, [count, ...shape]);
+      const y = tf.tensor1d(batch.y, 'int32');
       const output = outputsOf(model.apply(x, { training: false }) as tf.Tensor | tf.Tensor[])[0];
-      return tf.stack([tf.mul(crossEntropy(output, y, classes, probabilities), batch.length), correctCount(output, y)]);
+      return tf.stack([tf.mul(crossEntropy(output, y, classes, probabilities), count), correctCount(output, y)]);
     });
     const [loss, right] = sums.dataSync();
     sums.dispose();
@@ -242,12 +285,20 @@ function describeVariables(model: LayersModel, decayNormAndBias: boolean) {
   return { variables, decayed, layers, members };
 }
 
-export async function runTraining(config: TrainConfig, dataset: LoadedDataset, model: LayersModel, hooks: TrainLoopHooks, options: TrainOptions = {}): Promise<LoopOutcome> {
+/**
+ * Trains `model` on `dataset` (in memory, or with its train split streamed from the cache). Batches
+ * come from a batch producer (data/batch-producer.ts): a worker thread prepares batch k+1 (and
+ * k+2) while step k runs, or the training thread does when no worker can run; either way the data
+ * order and augmentation draws are the seeded streams checkpointed in CheckpointState.
+ */
+export async function runTraining(config: TrainConfig, dataset: LoadedDataset | TrainingDataset, model: LayersModel, hooks: TrainLoopHooks, options: TrainOptions = {}): Promise<LoopOutcome> {
   const [height, width, channels] = dataset.info.input;
+  const shape: [number, number, number] = [height, width, channels];
   const classes = dataset.info.classes.length;
-  const plan = planTraining(config, dataset.train);
+  const plan = planTraining(config, dataset.train, dataset.val);
   const timing = { stepsPerEpoch: plan.stepsPerEpoch, totalSteps: plan.totalSteps };
-  const norm = channelStats(dataset.train, channels, plan.trainIndices);
+  const streaming = isStreamed(dataset.train);
+  const norm = normalizationOf(dataset, channels, plan.trainIndices);
   const optimizer = createOptimizer(config);
   const decay = weightDecayOf(config);
   const probabilities = outputsProbabilities(model);
@@ -262,19 +313,7 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset, m
   const orderRandom = new Mulberry32(seeds.order);
   const tensorRandom = new Mulberry32(seeds.tensors);
   const augmentRandom = new Mulberry32(seeds.augment);
-  const augmentation = hasAugmentation(config.augmentation) ? config.augmentation : undefined;
-  const imageSize = height * width * channels;
-  const batchBuffer = new Float32Array(config.batchSize * imageSize);
-  const rawBuffer = new Uint8Array(augmentation ? config.batchSize * imageSize : 0);
-
-  /** The batch's normalised pixels, augmented first when the run asks for it. */
-  const prepareBatch = (batch: Uint32Array): Float32Array => {
-    const out = batchBuffer.subarray(0, batch.length * imageSize);
-    if (!augmentation) return gatherBatch(dataset.train, batch, channels, norm, out);
-    const raw = rawBuffer.subarray(0, batch.length * imageSize);
-    batch.forEach((index, n) => raw.set(dataset.train.images.subarray(index * imageSize, (index + 1) * imageSize), n * imageSize));
-    return normalizeBatch(augmentBatch(raw, [batch.length, height, width, channels], augmentation, augmentRandom.next), channels, norm, out);
-  };
+  const augmentation = hasAugmentation(config.augmentation) ? config.augmentation! : null;
 
   let step = 0;
   let startEpoch = 1;
@@ -295,130 +334,199 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset, m
     totals = { ...state.epochTotals };
     best = state.best.metric === monitor ? { ...state.best } : best;
   }
-  hooks.onStart?.(plan, norm);
 
-  const snapshot = (epoch: number, batchInEpoch: number, orderRandomState: number): CheckpointState => ({
-    epoch,
-    step,
-    savedAt: new Date().toISOString(),
-    seed: config.seed,
-    batchInEpoch,
-    orderRandomState,
-    tensorRandomState: tensorRandom.state,
-    augmentRandomState: augmentRandom.state,
-    epochTotals: { ...totals },
-    best: { ...best },
-    epochsWithoutImprovement,
-    learningRate,
+  const validationSource = plan.validationSplit;
+  const producer = await createBatchProducer({
+    sources: { train: dataset.train, ...(validationSource === 'val' && dataset.val ? { val: dataset.val } : {}) },
+    spec: { shape, norm, augment: augmentation },
+    // The producer owns the augmentation stream from here; each batch brings back its state after it.
+    augmentState: augmentRandom.state,
+    mode: options.pipeline,
+    workerEntry: options.batchWorkerEntry,
   });
+  let waitMs = 0;
+  try {
+    hooks.onStart?.(plan, norm);
 
-  /** One optimizer step; returns [loss, correct, top-5 correct, squared global norm, squared layer norms...]. */
-  const trainStep = (pixels: Float32Array, labels: Int32Array, rate: number): Float32Array => {
-    setLearningRate(optimizer, rate);
-    const packed = withMathRandom(tensorRandom.next, () =>
-      tf.tidy(() => {
-        const x = tf.tensor4d(pixels, [labels.length, height, width, channels]);
-        const y = tf.tensor1d(labels, 'int32');
-        let counts: tf.Tensor[] = [];
-        const { value, grads } = tf.variableGrads(() => {
-          const outputs = outputsOf(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
-          // Kept past the gradient's own scope, and disposed below once packed.
-          counts = [correctCount(outputs[0], y), withTop5 ? top5Count(outputs[0], y) : tf.scalar(0)].map((t) => tf.keep(t));
-          return trainingLoss(outputs, y, classes, probabilities, lossWeights, config.labelSmoothing);
-        }, variables);
-        const { squares, globalSquare } = applyUpdate(optimizer, variables, names.map((name) => grads[name]), update, rate);
-        const layerSquares = config.perLayerGradNorms ? members.map((idx) => (idx.length === 1 ? squares[idx[0]] : tf.addN(idx.map((i) => squares[i])))) : [];
-        const row = tf.stack([value, ...counts, globalSquare, ...layerSquares]);
-        tf.dispose(counts);
-        return row;
-      }),
-    );
-    const values = packed.dataSync() as Float32Array;
-    packed.dispose();
-    return values;
-  };
-
-  for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
-    const orderRandomState = orderRandom.state;
-    const order = Uint32Array.from(plan.trainIndices);
-    shuffleInPlace(order, orderRandom.next);
-    let batchIndex = 0;
-    if (epoch === startEpoch && skipBatches > 0) batchIndex = skipBatches;
-    else totals = { loss: 0, correct: 0, seen: 0 };
-
-    for (; batchIndex * config.batchSize < order.length; batchIndex++) {
-      if (hooks.shouldStop() || step >= plan.totalSteps) break;
-      const began = performance.now();
-      const batch = order.subarray(batchIndex * config.batchSize, (batchIndex + 1) * config.batchSize);
-      const pixels = prepareBatch(batch);
-      learningRate = learningRateAt(config, step, timing);
-      const [loss, correct, correct5, globalSquare, ...layerSquares] = trainStep(pixels, gatherLabels(dataset.train, batch), learningRate);
-      step++;
-      if (!Number.isFinite(loss)) throw new DivergenceError(step, learningRate, loss);
-      const seconds = (performance.now() - began) / 1000;
-      totals.loss += loss * batch.length;
-      totals.correct += correct;
-      totals.seen += batch.length;
-      const time = Date.now();
-      hooks.onMetric({
-        type: 'step',
-        step,
-        epoch,
-        loss,
-        accuracy: correct / batch.length,
-        ...(withTop5 ? { top5Accuracy: correct5 / batch.length } : {}),
-        learningRate,
-        imagesPerSec: batch.length / Math.max(seconds, 1e-9),
-        gradNorm: Math.sqrt(globalSquare),
-        time,
-      });
-      if (config.perLayerGradNorms) {
-        hooks.onMetric({ type: 'grads', step, epoch, layers: Object.fromEntries(layers.map((layer, i) => [layer, Math.sqrt(layerSquares[i])])), time });
-      }
-      await yieldToEvents();
-    }
-
-    const complete = batchIndex * config.batchSize >= order.length;
-    if (!complete && totals.seen === 0) {
-      await hooks.onCheckpoint?.({ state: snapshot(epoch - 1, batchIndex, orderRandomState), metric: null, isBest: false, model, optimizer });
-      return hooks.shouldStop() ? 'stopped' : 'completed';
-    }
-    const validation = evaluate(model, dataset.train, plan.validationIndices, norm, channels, classes, Math.max(config.batchSize, 64), probabilities);
-    const metric: EpochMetric = {
-      type: 'epoch',
+    const snapshot = (epoch: number, batchInEpoch: number, orderRandomState: number): CheckpointState => ({
       epoch,
       step,
-      trainLoss: totals.loss / totals.seen,
-      trainAccuracy: totals.correct / totals.seen,
-      valLoss: Number.isFinite(validation.loss) ? validation.loss : null,
-      valAccuracy: Number.isFinite(validation.accuracy) ? validation.accuracy : null,
+      savedAt: new Date().toISOString(),
+      seed: config.seed,
+      batchInEpoch,
+      orderRandomState,
+      tensorRandomState: tensorRandom.state,
+      augmentRandomState: augmentRandom.state,
+      epochTotals: { ...totals },
+      best: { ...best },
+      epochsWithoutImprovement,
       learningRate,
-      time: Date.now(),
+    });
+
+    /** One optimizer step; returns [loss, correct, top-5 correct, squared global norm, squared layer norms...]. */
+    const trainStep = (pixels: Float32Array, labels: Int32Array, rate: number): Float32Array => {
+      setLearningRate(optimizer, rate);
+      const packed = withMathRandom(tensorRandom.next, () =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(pixels, [labels.length, height, width, channels]);
+          const y = tf.tensor1d(labels, 'int32');
+          let counts: tf.Tensor[] = [];
+          const { value, grads } = tf.variableGrads(() => {
+            const outputs = outputsOf(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
+            // Kept past the gradient's own scope, and disposed below once packed.
+            counts = [correctCount(outputs[0], y), withTop5 ? top5Count(outputs[0], y) : tf.scalar(0)].map((t) => tf.keep(t));
+            return trainingLoss(outputs, y, classes, probabilities, lossWeights, config.labelSmoothing);
+          }, variables);
+          const { squares, globalSquare } = applyUpdate(optimizer, variables, names.map((name) => grads[name]), update, rate);
+          const layerSquares = config.perLayerGradNorms ? members.map((idx) => (idx.length === 1 ? squares[idx[0]] : tf.addN(idx.map((i) => squares[i])))) : [];
+          const row = tf.stack([value, ...counts, globalSquare, ...layerSquares]);
+          tf.dispose(counts);
+          return row;
+        }),
+      );
+      const values = packed.dataSync() as Float32Array;
+      packed.dispose();
+      return values;
     };
-    if (!complete) {
-      // A stop or the step limit ended the epoch early: reported, marked partial, and resumable mid-epoch.
-      metric.partial = true;
+
+    // Each epoch's order is shuffled from the order stream when first needed, which can be during
+    // the epoch before (prefetching across the boundary); `before` is the stream's state before that
+    // shuffle, what a checkpoint stores to shuffle the same order again on resume.
+    const orders = new Map<number, { before: number; order: Uint32Array }>();
+    let ordered = startEpoch - 1;
+    const orderOf = (epoch: number) => {
+      while (ordered < epoch) {
+        ordered++;
+        const before = orderRandom.state;
+        const order = Uint32Array.from(plan.trainIndices);
+        shuffleInPlace(order, orderRandom.next);
+        orders.set(ordered, { before, order });
+      }
+      return orders.get(epoch)!;
+    };
+    const orderStateBefore = (epoch: number) => orders.get(epoch)?.before ?? orderRandom.state;
+
+    // Training batches requested ahead, in order; `cursor` is the next one to request.
+    const depth = Math.max(1, options.prefetch ?? 2);
+    const pending: { epoch: number; index: number; batch: Promise<PreparedBatch> }[] = [];
+    const cursor = { epoch: startEpoch, index: skipBatches, step };
+    const fill = () => {
+      while (pending.length < depth && plan.stepsPerEpoch > 0 && cursor.step < plan.totalSteps && cursor.epoch <= config.epochs) {
+        const indices = orderOf(cursor.epoch).order.subarray(cursor.index * config.batchSize, (cursor.index + 1) * config.batchSize);
+        pending.push({ epoch: cursor.epoch, index: cursor.index, batch: producer.request('train', indices, augmentation !== null) });
+        cursor.step++;
+        if (++cursor.index >= plan.stepsPerEpoch) {
+          cursor.epoch++;
+          cursor.index = 0;
+        }
+      }
+    };
+
+    for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
+      const orderRandomState = orderOf(epoch).before;
+      orders.delete(epoch - 1);
+      let batchIndex = 0;
+      if (epoch === startEpoch && skipBatches > 0) batchIndex = skipBatches;
+      else totals = { loss: 0, correct: 0, seen: 0 };
+
+      for (; batchIndex < plan.stepsPerEpoch; batchIndex++) {
+        if (hooks.shouldStop() || step >= plan.totalSteps) break;
+        const began = performance.now();
+        fill();
+        const next = pending.shift()!;
+        if (next.epoch !== epoch || next.index !== batchIndex) throw new Error(`internal: batch ${next.epoch}/${next.index} prepared for ${epoch}/${batchIndex}`);
+        const batch = await next.batch;
+        waitMs += performance.now() - began;
+        // The next batches are requested before this step runs, so they are prepared meanwhile.
+        fill();
+        learningRate = learningRateAt(config, step, timing);
+        const [loss, correct, correct5, globalSquare, ...layerSquares] = trainStep(batch.x, batch.y, learningRate);
+        augmentRandom.state = batch.augmentState;
+        step++;
+        if (!Number.isFinite(loss)) throw new DivergenceError(step, learningRate, loss);
+        const size = batch.y.length;
+        const seconds = (performance.now() - began) / 1000;
+        totals.loss += loss * size;
+        totals.correct += correct;
+        totals.seen += size;
+        const time = Date.now();
+        hooks.onMetric({
+          type: 'step',
+          step,
+          epoch,
+          loss,
+          accuracy: correct / size,
+          ...(withTop5 ? { top5Accuracy: correct5 / size } : {}),
+          learningRate,
+          imagesPerSec: size / Math.max(seconds, 1e-9),
+          gradNorm: Math.sqrt(globalSquare),
+          time,
+        });
+        if (config.perLayerGradNorms) {
+          hooks.onMetric({ type: 'grads', step, epoch, layers: Object.fromEntries(layers.map((layer, i) => [layer, Math.sqrt(layerSquares[i])])), time });
+        }
+        await yieldToEvents();
+      }
+
+      const complete = batchIndex >= plan.stepsPerEpoch;
+      if (!complete && totals.seen === 0) {
+        await hooks.onCheckpoint?.({ state: snapshot(epoch - 1, batchIndex, orderRandomState), metric: null, isBest: false, model, optimizer });
+        return hooks.shouldStop() ? 'stopped' : 'completed';
+      }
+      const validation = await evaluate(model, producer, validationSource, plan.validationIndices, shape, classes, Math.max(config.batchSize, 64), probabilities);
+      const metric: EpochMetric = {
+        type: 'epoch',
+        epoch,
+        step,
+        trainLoss: totals.loss / totals.seen,
+        trainAccuracy: totals.correct / totals.seen,
+        valLoss: Number.isFinite(validation.loss) ? validation.loss : null,
+        valAccuracy: Number.isFinite(validation.accuracy) ? validation.accuracy : null,
+        learningRate,
+        time: Date.now(),
+      };
+      if (!complete) {
+        // A stop or the step limit ended the epoch early: reported, marked partial, and resumable mid-epoch.
+        metric.partial = true;
+        hooks.onMetric(metric);
+        await hooks.onCheckpoint?.({ state: snapshot(epoch - 1, batchIndex, orderRandomState), metric, isBest: false, model, optimizer });
+        return hooks.shouldStop() ? 'stopped' : 'completed';
+      }
+      const score = monitoredValue(metric, monitor);
+      const isBest = improves(score, best.score, monitor, minDelta);
+      if (isBest) {
+        best = { metric: monitor, score, epoch };
+        epochsWithoutImprovement = 0;
+        metric.best = true;
+      } else {
+        epochsWithoutImprovement++;
+      }
+      const earlyStop = config.earlyStopping !== undefined && epochsWithoutImprovement >= config.earlyStopping.patience && epoch < config.epochs;
+      if (earlyStop) metric.earlyStopped = true;
       hooks.onMetric(metric);
-      await hooks.onCheckpoint?.({ state: snapshot(epoch - 1, batchIndex, orderRandomState), metric, isBest: false, model, optimizer });
-      return hooks.shouldStop() ? 'stopped' : 'completed';
+      totals = { loss: 0, correct: 0, seen: 0 };
+      await hooks.onCheckpoint?.({ state: snapshot(epoch, 0, orderStateBefore(epoch + 1)), metric, isBest, model, optimizer });
+      if (earlyStop) return 'completed';
+      if (hooks.shouldStop()) return 'stopped';
+      if (step >= plan.totalSteps) return 'completed';
     }
-    const score = monitoredValue(metric, monitor);
-    const isBest = improves(score, best.score, monitor, minDelta);
-    if (isBest) {
-      best = { metric: monitor, score, epoch };
-      epochsWithoutImprovement = 0;
-      metric.best = true;
-    } else {
-      epochsWithoutImprovement++;
-    }
-    const earlyStop = config.earlyStopping !== undefined && epochsWithoutImprovement >= config.earlyStopping.patience && epoch < config.epochs;
-    if (earlyStop) metric.earlyStopped = true;
-    hooks.onMetric(metric);
-    totals = { loss: 0, correct: 0, seen: 0 };
-    await hooks.onCheckpoint?.({ state: snapshot(epoch, 0, orderRandom.state), metric, isBest, model, optimizer });
-    if (earlyStop) return 'completed';
-    if (hooks.shouldStop()) return 'stopped';
-    if (step >= plan.totalSteps) return 'completed';
+    return 'completed';
+  } finally {
+    const stats = producer.stats();
+    await producer.close();
+    options.onPipeline?.({ ...stats, streaming, waitSeconds: waitMs / 1000 });
   }
-  return 'completed';
+}
+
+/**
+ * The per-channel statistics every batch is normalised with: computed over the training indices
+ * when the split is in memory (as always), and taken from the cache manifest (the whole train
+ * split's) when it streams, rather than reading a dataset larger than memory once more.
+ */
+function normalizationOf(dataset: LoadedDataset | TrainingDataset, channels: number, trainIndices: Uint32Array): Normalization {
+  const train = dataset.train;
+  if (!isStreamed(train)) return channelStats(train, channels, trainIndices);
+  const stats = (dataset as TrainingDataset).normalization;
+  if (!stats) throw new Error(`dataset "${dataset.info.id}" streams from its cache but has no channel statistics in its manifest; import it again`);
+  return { mean: [...stats.mean], std: [...stats.std] };
 }

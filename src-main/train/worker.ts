@@ -5,9 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TrainConfigSchema, type EpochMetric } from '../contract';
-import { loadDataset } from '../data/datasets';
+import { DEFAULT_MEMORY_BUDGET, openTrainingDataset } from '../data/datasets';
 import { describePreprocessing, PREPROCESSING_FILE } from '../data/preprocess';
 import { initBackend } from '../engine';
 import { evaluateRun } from '../infer/evaluate';
@@ -45,7 +46,9 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
       backend,
       versions: { ...record.versions, tfjs: tf.version_core, node: process.versions.node },
     });
-    const dataset = await loadDataset({ roots: datasetRoots }, config.dataset);
+    // Splits larger than the memory budget stream from the dataset's cache (CVB_DATASET_MEMORY_BUDGET, bytes).
+    const budget = process.env.CVB_DATASET_MEMORY_BUDGET ? Number(process.env.CVB_DATASET_MEMORY_BUDGET) : NaN;
+    const dataset = await openTrainingDataset({ roots: datasetRoots }, config.dataset, { memoryBudget: Number.isFinite(budget) && budget >= 0 ? budget : DEFAULT_MEMORY_BUDGET });
     const model = buildTrainingModel(config, dataset.info.input, dataset.info.classes.length, config.modelOptions);
     const options: TrainOptions = {};
     if (resume) {
@@ -84,11 +87,11 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
           record = store.update(runId, { epochsDone: state.epoch, steps: state.step, final: finalOf(lastEpoch) });
         },
       },
-      options,
+      { ...options, batchWorkerEntry: join(dirname(fileURLToPath(import.meta.url)), 'batch-worker.js') },
     );
     metrics.close();
     store.update(runId, { status: outcome, endedAt: new Date().toISOString(), workerPid: null, steps, final: finalOf(lastEpoch) });
-    if (outcome === 'completed' && dataset.test.count > 0) {
+    if (outcome === 'completed' && dataset.info.testCount > 0) {
       // The test-set evaluation of a finished run; a failure here leaves the run completed.
       try {
         await evaluateRun({ store, runId, datasetRoots, checkpoint: 'best' });

@@ -30,9 +30,21 @@ export function identity(args: { inputs: { x: tf.TensorInfo }; backend: WasmBack
   return share(args.backend, x);
 }
 
+/**
+ * Cast. The stock kernel copies values with TypedArray.set, which makes a bool of 3 from an int32 3;
+ * casts to bool here give 0 or 1 as on the other backends.
+ */
 export function cast(args: { inputs: { x: tf.TensorInfo }; backend: WasmBackend; attrs: { dtype: tf.DataType } }): tf.TensorInfo {
   const { x } = args.inputs;
-  if (x.dtype === args.attrs.dtype && x.dtype !== 'string') return share(args.backend, x);
+  const { backend } = args;
+  if (x.dtype === args.attrs.dtype && x.dtype !== 'string') return share(backend, x);
+  if (args.attrs.dtype === 'bool' && (x.dtype === 'float32' || x.dtype === 'int32')) {
+    const out = backend.makeOutput(x.shape, 'bool');
+    const source = backend.typedArrayFromHeap(x);
+    const target = backend.typedArrayFromHeap(out);
+    for (let i = 0; i < source.length; i++) target[i] = source[i] !== 0 ? 1 : 0;
+    return out;
+  }
   if (stockCast == null) throw new Error('the stock wasm Cast kernel was not found at registration');
   return stockCast(args as unknown as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
 }

@@ -13,6 +13,7 @@ import { unsortedSegmentSum } from './segment-sum';
 import { setStockTile, tile } from './tile';
 import { FUSED_BATCH_NORM_GRAD, fusedBatchNorm, fusedBatchNormGrad, setStockFusedBatchNorm } from './batch-norm';
 import { registerWasmGradientConfigs } from './gradients';
+import { guardWasmHeap } from './heap-guard';
 import { cast, identity, setStockIdentityAndCast } from './identity';
 import { mean, setStockReductions, sum } from './reduce';
 
@@ -103,8 +104,13 @@ export function registerWasmGradientKernels(): void {
       stockKernels.set(kernelName, existing);
       tf.unregisterKernel(kernelName, 'wasm');
     }
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
+    // The engine runs setup functions when the backend starts: Identity's installs the heap guard.
+    const setupFunc = kernelName === 'Identity' ? guardWasmHeap : undefined;
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc, setupFunc });
   }
+  // Registered after the backend started: guard the running instance now.
+  const running = tf.engine().registry.wasm;
+  if (running != null) guardWasmHeap(running);
   setStockBatchMatMul(stockWasmKernel('BatchMatMul') as tf.KernelFunc);
   setStockTile(stockWasmKernel('Tile') as tf.KernelFunc);
   setStockIdentityAndCast(stockWasmKernel('Identity') as tf.KernelFunc, stockWasmKernel('Cast') as tf.KernelFunc);

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, WASM_GRADIENT_KERNELS } from '../../../src-main/engine';
+import { guardWasmHeap, HEADROOM_BYTES, WASM_HEAP_MAX_BYTES, WasmHeapExhaustedError } from '../../../src-main/engine/wasm-kernels/heap-guard';
 import { leadingAxes } from '../../../src-main/engine/wasm-kernels/reduce';
 import { onBackend, relativeError, seededValues } from './helpers';
 
@@ -158,9 +159,8 @@ describe('wasm batch normalisation', () => {
         const dy = seeded(shape, 20);
         const f = (xv: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, s: tf.Tensor) =>
           tf.batchNorm(xv, m as tf.Tensor1D, v as tf.Tensor1D, o as tf.Tensor1D, s as tf.Tensor1D, 1e-3);
-        const withoutScale = tf.grads((xv: tf.Tensor, m: tf.Tensor, v: tf.Tensor) => tf.batchNorm(xv, m as tf.Tensor1D, v as tf.Tensor1D))(
-          [x, mean, variance], dy);
-        return [...tf.grads(f)([x, mean, variance, offset, scale], dy), ...withoutScale];
+        // (TF.js can differentiate batchNorm only with both a scale and an offset: it saves the missing ones.)
+        return tf.grads(f)([x, mean, variance, offset, scale], dy);
       });
     });
   }
@@ -184,16 +184,20 @@ describe('wasm batch normalisation', () => {
       const x = seeded([4, 6, 6, 5], 35, 2);
       const mean = seeded([1, 1, 1, 5], 36);
       const variance = tf.add(tf.square(seeded([1, 1, 1, 5], 37)), 0.5);
+      const scale = seeded([1, 1, 1, 5], 39, 1, 1);
+      const offset = seeded([1, 1, 1, 5], 40);
       const dy = seeded([4, 6, 6, 5], 38);
-      return tf.grads((xv: tf.Tensor) => tf.batchNorm4d(xv as tf.Tensor4D, mean as tf.Tensor4D, variance as tf.Tensor4D))([x], dy);
+      return tf.grads((xv: tf.Tensor) =>
+        tf.batchNorm4d(xv as tf.Tensor4D, mean as tf.Tensor4D, variance as tf.Tensor4D, offset as tf.Tensor4D, scale as tf.Tensor4D))([x], dy);
     });
   });
 
+  // (No convolution bias: before a batch norm its gradient is zero up to rounding, so no relative error.)
   it('a tfjs-layers Conv2D → BatchNormalization → ReLU → Dense model has the cpu gradients', async () => {
     const compute = () => {
       const model = tfl.sequential({
         layers: [
-          tfl.layers.conv2d({ inputShape: [12, 12, 3], filters: 8, kernelSize: 3, padding: 'same', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
+          tfl.layers.conv2d({ inputShape: [12, 12, 3], filters: 8, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
           tfl.layers.batchNormalization({ axis: -1 }),
           tfl.layers.activation({ activation: 'relu' }),
           tfl.layers.flatten(),
@@ -231,4 +235,39 @@ it('every kernel the project registers is listed with how it works', () => {
     expect(entry.how.length, name).toBeGreaterThan(10);
     expect(tf.getKernel(name, 'wasm')?.kernelFunc).toBe(entry.kernelFunc);
   }
+});
+
+describe('wasm heap guard', () => {
+  function fakeModule(heapBytes: number, returned: number) {
+    const freed: number[] = [];
+    const module = {
+      HEAPU8: new Uint8Array(0),
+      asm: { memory: { buffer: { byteLength: heapBytes } } as unknown as WebAssembly.Memory, malloc: () => returned, free: (p: number) => void freed.push(p) },
+      _malloc: (_bytes: number) => returned,
+      _free: (_pointer: number) => undefined,
+    };
+    return { module, freed };
+  }
+
+  it('throws a clear error before malloc when the heap would grow into the last headroom', () => {
+    const { module } = fakeModule(WASM_HEAP_MAX_BYTES - HEADROOM_BYTES - 1000, 1024);
+    guardWasmHeap({ wasm: module });
+    expect(module._malloc(512)).toBe(1024);
+    expect(() => module._malloc(4096)).toThrow(WasmHeapExhaustedError);
+    expect(() => module._malloc(4096)).toThrow(/smaller batch size/);
+  });
+
+  it('throws when malloc returns null', () => {
+    const { module } = fakeModule(2 ** 30, 0);
+    guardWasmHeap({ wasm: module });
+    expect(() => module._malloc(64)).toThrow(WasmHeapExhaustedError);
+  });
+
+  it('is installed on the running wasm backend', async () => {
+    await tf.setBackend('wasm');
+    const wasm = (tf.backend() as unknown as { wasm: { _malloc: (n: number) => number } }).wasm;
+    expect(wasm._malloc.toString()).toMatch(/WasmHeapExhaustedError/);
+    expect(() => tf.zeros([2 ** 30])).toThrow(WasmHeapExhaustedError);
+    expect(tf.sum(tf.ones([4])).dataSync()[0]).toBe(4);
+  });
 });

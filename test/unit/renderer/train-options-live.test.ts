@@ -13,7 +13,7 @@ import { useConnectionStore } from '../../../src-renderer/stores/connection';
 import { useRunsStore } from '../../../src-renderer/stores/runs';
 import { useSystemStore } from '../../../src-renderer/stores/system';
 import { useTrainingStore } from '../../../src-renderer/stores/training';
-import { detail, gradsLine, settle, standardClient, stepLine, summary } from './fake-client';
+import { detail, gradsLine, settle, standardClient, stepLine } from './fake-client';
 
 function progress(step: number, metrics: unknown[]) {
   return {

@@ -1,0 +1,62 @@
+/**
+ * Prepares batches in request order from named image sources (a split in memory or a cache file
+ * read by offset). The same engine runs in the training thread (the fallback pipeline) and inside
+ * the batch worker thread (batch-worker.ts), so both produce identical batches: reads start as
+ * soon as a batch is requested (file reads are real asynchronous I/O), while augmentation and
+ * normalisation run one batch after the other, in request order, drawing from one seeded stream.
+ */
+import { CacheSplitReader, memorySource, type CacheManifest, type ImageSource } from './cache';
+import { finishBatch, labelsOf, SeededStream, type BatchSpec, type PreparedBatch } from './batch-prep';
+import type { SplitName } from './sources';
+
+/** How a batch source travels to a worker thread: shared memory, or the cache file to stream from. */
+export type SourceSpec =
+  | { kind: 'memory'; images: Uint8Array; labels: Uint8Array; count: number }
+  | { kind: 'file'; dir: string; split: SplitName; input: [number, number, number]; count: number };
+
+export interface OpenedSource {
+  source: ImageSource;
+  close(): Promise<void>;
+}
+
+export async function openSource(spec: SourceSpec): Promise<OpenedSource> {
+  if (spec.kind === 'memory') return { source: memorySource(spec), close: async () => {} };
+  const splits = { [spec.split]: { count: spec.count, classCounts: [] } } as unknown as CacheManifest['splits'];
+  const reader = await CacheSplitReader.open(spec.dir, spec.split, { input: spec.input, splits });
+  return { source: reader, close: () => reader.close() };
+}
+
+const ignore = () => {};
+
+export class BatchEngine {
+  private readonly random: SeededStream;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly imageBytes: number;
+
+  constructor(
+    private readonly sources: Record<string, ImageSource>,
+    private readonly spec: BatchSpec,
+    augmentState: number,
+  ) {
+    this.random = new SeededStream(augmentState);
+    this.imageBytes = spec.shape[0] * spec.shape[1] * spec.shape[2];
+  }
+
+  /** The batch of `indices` from `source`; augmented (drawing from the stream) when `augment`. */
+  run(sourceName: string, indices: Uint32Array, augment: boolean): Promise<PreparedBatch & { ms: number }> {
+    const source = this.sources[sourceName];
+    if (!source) return Promise.reject(new Error(`no batch source "${sourceName}"`));
+    const raw = new Uint8Array(indices.length * this.imageBytes);
+    const read = (async () => source.read(indices, raw))();
+    read.catch(ignore);
+    const job = this.chain.then(async () => {
+      // The time this batch keeps the engine busy: what is left of its read, then the CPU work.
+      const began = performance.now();
+      await read;
+      const x = finishBatch(raw, indices.length, this.spec, augment ? this.random : null);
+      return { x, y: labelsOf(source.labels, indices), augmentState: this.random.state, ms: performance.now() - began };
+    });
+    this.chain = job.then(ignore, ignore);
+    return job;
+  }
+}
