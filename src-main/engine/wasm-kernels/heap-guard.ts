@@ -40,7 +40,7 @@ interface WasmModule {
   _free(pointer: number): void;
   HEAPU8: Uint8Array;
   /** The instance's exports; `memory` is the live WebAssembly.Memory (HEAPU8 can lag behind it). */
-  asm?: { memory?: WebAssembly.Memory; malloc?: (bytes: number) => number; free?: (pointer: number) => void };
+  asm?: { memory?: { buffer: ArrayBufferLike }; malloc?: (bytes: number) => number; free?: (pointer: number) => void };
 }
 
 const guarded = new WeakSet<object>();

@@ -62,6 +62,18 @@ describe('cvb train / runs', () => {
     expect(cvb(['runs', 'show', 'missing-run', '--json'], home)).toMatchObject({ code: 2, json: [{ error: { code: 'not_found' } }] });
   });
 
+  // Every family builds and takes a training step in test/unit/zoo (cpu backend, tiny inputs);
+  // here, through the command line and the worker, the ImageNet families on the bundled 28×28
+  // images with the small-input adaptation and its switches.
+  it.each(['alexnet', 'vgg11_bn', 'resnet18'])('trains %s for two steps with --option smallInput=true', (model) => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const train = cvb(['train', '--model', model, '--option', 'smallInput=true', '--option', 'widthMultiplier=0.25', '--max-steps', '2', '--batch-size', '8', '--validation-fraction', '0', '--json'], home);
+    expect(train.code).toBe(0);
+    expect(train.json.at(-1)).toMatchObject({ event: 'end', status: 'completed', steps: 2 });
+    const shown = cvb(['runs', 'show', train.json.at(-1).runId, '--json'], home);
+    expect(shown.json[0].config.modelOptions).toEqual({ smallInput: true, widthMultiplier: 0.25 });
+  });
+
   it('lists models with their parameter counts', () => {
     const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
     const models = cvb(['models', '--json'], home);

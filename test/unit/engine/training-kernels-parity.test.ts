@@ -242,7 +242,7 @@ describe('wasm heap guard', () => {
     const freed: number[] = [];
     const module = {
       HEAPU8: new Uint8Array(0),
-      asm: { memory: { buffer: { byteLength: heapBytes } } as unknown as WebAssembly.Memory, malloc: () => returned, free: (p: number) => void freed.push(p) },
+      asm: { memory: { buffer: { byteLength: heapBytes } } , malloc: () => returned, free: (p: number) => void freed.push(p) },
       _malloc: (_bytes: number) => returned,
       _free: (_pointer: number) => undefined,
     };
