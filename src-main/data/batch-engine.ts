@@ -47,14 +47,20 @@ export class BatchEngine {
     const source = this.sources[sourceName];
     if (!source) return Promise.reject(new Error(`no batch source "${sourceName}"`));
     const raw = new Uint8Array(indices.length * this.imageBytes);
-    const read = (async () => source.read(indices, raw))();
+    // The batch's cost: its read (I/O, possibly overlapping other work) plus its CPU work.
+    let readMs = 0;
+    const read = (async () => {
+      const began = performance.now();
+      await source.read(indices, raw);
+      readMs = performance.now() - began;
+    })();
     read.catch(ignore);
     const job = this.chain.then(async () => {
-      // The time this batch keeps the engine busy: what is left of its read, then the CPU work.
-      const began = performance.now();
       await read;
+      const began = performance.now();
       const x = finishBatch(raw, indices.length, this.spec, augment ? this.random : null);
-      return { x, y: labelsOf(source.labels, indices), augmentState: this.random.state, ms: performance.now() - began };
+      const y = labelsOf(source.labels, indices);
+      return { x, y, augmentState: this.random.state, ms: readMs + performance.now() - began };
     });
     this.chain = job.then(ignore, ignore);
     return job;

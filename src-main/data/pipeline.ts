@@ -3,11 +3,18 @@
  * the training step works on batch k, batches k+1..k+prefetch are read and augmented: reads from
  * a cache file are real asynchronous I/O, and the CPU work runs in the gaps the loop leaves when it
  * yields to the event loop between steps.
+ *
+ * The training loop itself uses batch-producer.ts, which runs the same preparation in a worker
+ * thread (TF.js steps block the training thread, so only another thread truly overlaps them);
+ * `benchmarkPipeline` with `split` measures that producer.
  */
 import type { Normalization } from './batches';
 import { augmentBatch, hasAugmentation, normalizeBatch, type AugmentOptions } from './augment';
 import type { ImageSource } from './cache';
 import { createRandom } from './random';
+import { createBatchProducer, type PipelineMode } from './batch-producer';
+import type { PreparedBatch } from './batch-prep';
+import type { TrainingSplit } from './datasets';
 
 export interface Batch {
   /** size × H × W × C, normalized. */
@@ -90,17 +97,33 @@ export interface PipelineBenchmark {
   seconds: number;
   batchSize: number;
   augmented: boolean;
+  /** Where the batches were prepared: this thread (createBatchIterator), or the training loop's producer. */
+  mode?: 'iterator' | 'worker' | 'thread';
+}
+
+export interface PipelineBenchmarkOptions extends Omit<BatchIteratorOptions, 'order'> {
+  minSeconds?: number;
+  maxImages?: number;
+  /**
+   * The split behind `source`: when given, the benchmark measures the training loop's own batch
+   * producer (a worker thread when batch-worker.js is found, see batch-producer.ts) instead of
+   * createBatchIterator, with `prefetch` batches in flight.
+   */
+  split?: TrainingSplit;
+  mode?: PipelineMode;
+  workerEntry?: string;
 }
 
 /**
  * The pipeline's throughput alone (no training step): images per second over at least
  * `minSeconds` or one pass, whichever ends first. `cvb bench` shows it next to training's.
  */
-export async function benchmarkPipeline(options: Omit<BatchIteratorOptions, 'order'> & { minSeconds?: number; maxImages?: number }): Promise<PipelineBenchmark> {
+export async function benchmarkPipeline(options: PipelineBenchmarkOptions): Promise<PipelineBenchmark> {
   const count = Math.min(options.source.count, options.maxImages ?? options.source.count);
   const random = createRandom(options.seed ?? 0);
   const order = new Uint32Array(count);
   for (let i = 0; i < count; i++) order[i] = Math.floor(random() * options.source.count);
+  if (options.split) return benchmarkProducer(options, order);
   const began = performance.now();
   let images = 0;
   const limit = (options.minSeconds ?? 2) * 1000;
@@ -109,5 +132,37 @@ export async function benchmarkPipeline(options: Omit<BatchIteratorOptions, 'ord
     if (performance.now() - began > limit) break;
   }
   const seconds = (performance.now() - began) / 1000;
-  return { imagesPerSec: images / seconds, images, seconds, batchSize: options.batchSize, augmented: hasAugmentation(options.augment) };
+  return { imagesPerSec: images / seconds, images, seconds, batchSize: options.batchSize, augmented: hasAugmentation(options.augment), mode: 'iterator' };
+}
+
+/** The training loop's producer over `order` (worker start-up excluded), `prefetch` batches in flight. */
+async function benchmarkProducer(options: PipelineBenchmarkOptions, order: Uint32Array): Promise<PipelineBenchmark> {
+  const augment = hasAugmentation(options.augment) ? options.augment! : null;
+  const producer = await createBatchProducer({
+    sources: { train: options.split! },
+    spec: { shape: options.shape, norm: options.norm, augment },
+    augmentState: options.seed ?? 0,
+    mode: options.mode,
+    workerEntry: options.workerEntry,
+  });
+  try {
+    const depth = Math.max(1, options.prefetch ?? 2);
+    const limit = (options.minSeconds ?? 2) * 1000;
+    const ahead: Promise<PreparedBatch>[] = [];
+    let requested = 0;
+    let images = 0;
+    const began = performance.now();
+    while (requested < order.length || ahead.length > 0) {
+      while (ahead.length < depth && requested < order.length) {
+        ahead.push(producer.request('train', order.subarray(requested, requested + options.batchSize), augment !== null));
+        requested += options.batchSize;
+      }
+      images += (await ahead.shift()!).y.length;
+      if (performance.now() - began > limit) break;
+    }
+    const seconds = (performance.now() - began) / 1000;
+    return { imagesPerSec: images / seconds, images, seconds, batchSize: options.batchSize, augmented: augment !== null, mode: producer.mode };
+  } finally {
+    await producer.close();
+  }
 }

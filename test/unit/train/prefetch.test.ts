@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EpochMetric, MetricEvent, TrainConfig } from '../../../src-main/contract';
 import { augmentBatch, normalizeBatch } from '../../../src-main/data/augment';
 import { channelStats, gatherBatch } from '../../../src-main/data/batches';
+import { memorySource } from '../../../src-main/data/cache';
+import { benchmarkPipeline } from '../../../src-main/data/pipeline';
 import { createBatchProducer, liveBatchWorkers, type BatchProducer, type PipelineMode, type PipelineStats } from '../../../src-main/data/batch-producer';
 import '../../../src-main/engine';
 import { loadCheckpoint, saveCheckpoint } from '../../../src-main/train/checkpoint';
@@ -122,6 +124,16 @@ describe('the batch producer', () => {
       expect(fromWorker[k].augmentState).toBe(fromThread[k].augmentState);
     }
     expect(fromWorker[2].augmentState).toBe(augment ? random.state : seed);
+    expect(liveBatchWorkers()).toBe(0);
+  });
+
+  it('benchmarks the producer the loop uses (worker thread) next to the in-thread iterator', async () => {
+    const common = { source: memorySource(dataset.train), batchSize: 8, shape: [8, 8, 3] as [number, number, number], norm, augment: augmentation, minSeconds: 0.2 };
+    const iterator = await benchmarkPipeline(common);
+    const worker = await benchmarkPipeline({ ...common, split: dataset.train, mode: 'worker', workerEntry });
+    expect(iterator).toMatchObject({ mode: 'iterator', augmented: true });
+    expect(worker).toMatchObject({ mode: 'worker', augmented: true, images: 52 });
+    expect(worker.imagesPerSec).toBeGreaterThan(0);
     expect(liveBatchWorkers()).toBe(0);
   });
 
