@@ -23,7 +23,16 @@ export async function serveCommand(context: CommandContext): Promise<number> {
   const warning = exposureWarning(bindHost, port);
   if (warning) process.stderr.write(`WARNING: ${warning}\n`);
   const workbench = await context.open('serve');
-  const server = await startServer({ host: workbench, rendererDir, bindHost, port });
+  const server = await startServer({ host: workbench, rendererDir, bindHost, port }).catch(async (error: NodeJS.ErrnoException) => {
+    await workbench.close();
+    if (error.code === 'EADDRINUSE') {
+      throw invalid('port', `--port: ${bindHost}:${port} is already in use (another workbench?); choose another port, or --port 0 for any free one`);
+    }
+    if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+      throw invalid('host', `--host: cannot listen on ${JSON.stringify(bindHost)} (${error.code}); use an address of this machine, e.g. 127.0.0.1`);
+    }
+    throw error;
+  });
   process.stdout.write(`URL: ${server.url}\n`);
   await new Promise<void>((resolve) => {
     const shutdown = () => resolve();

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +73,19 @@ describe('cvb train / runs', () => {
     expect(train.json.at(-1)).toMatchObject({ event: 'end', status: 'completed', steps: 2 });
     const shown = cvb(['runs', 'show', train.json.at(-1).runId, '--json'], home);
     expect(shown.json[0].config.modelOptions).toEqual({ smallInput: true, widthMultiplier: 0.25 });
+  });
+
+  it('serve names the port when it is taken, and exits 2', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const result = cvb(['serve', '--port', String(port), '--json'], mkdtempSync(join(tmpdir(), 'cvb-cli-')));
+      expect(result.code).toBe(2);
+      expect(result.json[0].error).toMatchObject({ field: 'port', message: expect.stringContaining(`127.0.0.1:${port} is already in use`) });
+    } finally {
+      blocker.close();
+    }
   });
 
   it('lists models with their parameter counts', () => {
