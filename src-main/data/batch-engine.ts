@@ -49,11 +49,14 @@ export class BatchEngine {
     const raw = new Uint8Array(indices.length * this.imageBytes);
     // The batch's cost: its read (I/O, possibly overlapping other work) plus its CPU work.
     let readMs = 0;
-    const read = (async () => {
-      const began = performance.now();
-      await source.read(indices, raw);
-      readMs = performance.now() - began;
-    })();
+    const readBegan = performance.now();
+    let reading: Promise<void> | void;
+    try {
+      reading = source.read(indices, raw);
+    } catch (error) {
+      reading = Promise.reject(error as Error);
+    }
+    const read = reading instanceof Promise ? reading.then(() => void (readMs = performance.now() - readBegan)) : Promise.resolve(void (readMs = performance.now() - readBegan));
     read.catch(ignore);
     const job = this.chain.then(async () => {
       await read;
