@@ -6,11 +6,14 @@
  *   pipeline  images/s of batch preparation alone (the data pipeline, plain and augmented)
  *   inference warm single-image latency through the inference worker vs a bare model.predict
  *   runList   time to list 1,000 runs from the store
+ *   peers     with --peers: PyTorch training the same resnet20 on this CPU (bench/peers/pytorch.py),
+ *             run in the same command so the ratio compares like with like
  *   backend, versions, cpu
  * Timings are medians over several steps after warm-up, so load from other processes moves them less.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -215,10 +218,11 @@ export async function benchCommand(context: CommandContext): Promise<number> {
       quick: { type: 'boolean', default: false },
       backends: { type: 'string' },
       models: { type: 'string' },
+      peers: { type: 'boolean', default: false },
     },
     false,
   );
-  const options = values as { quick: boolean; backends?: string; models?: string };
+  const options = values as { quick: boolean; backends?: string; models?: string; peers: boolean };
   const quick = options.quick;
   const log = (line: string) => {
     if (!context.json) process.stderr.write(`${line}\n`);
@@ -259,6 +263,12 @@ export async function benchCommand(context: CommandContext): Promise<number> {
   });
   log('listing 1,000 runs...');
   const runList = benchmarkRunList({ count: 1000, repeats: quick ? 3 : 5 });
+  const peers = options.peers ? runPyTorchPeer(quick, log) : null;
+  const resnet20 = training.find((result) => result.model === 'resnet20' && result.backend === backend.name);
+  const peerComparison =
+    peers && 'imagesPerSec' in peers && resnet20
+      ? { resnet20WorkbenchOverPyTorchOneThread: resnet20.workbenchImagesPerSec / peers.imagesPerSec.oneThread }
+      : null;
   const cpus = os.cpus();
   const report = {
     backend,
@@ -269,6 +279,8 @@ export async function benchCommand(context: CommandContext): Promise<number> {
     pipeline,
     inference,
     runList,
+    peers,
+    peerComparison,
     versions: {
       node: process.versions.node,
       tfjsCore: tf.version_core,
@@ -282,4 +294,14 @@ export async function benchCommand(context: CommandContext): Promise<number> {
   if (context.json) printJson(report);
   else process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   return 0;
+}
+
+/** PyTorch's images/s for the same resnet20 step (Debian's python3-torch), or why there is none. */
+function runPyTorchPeer(quick: boolean, log: (line: string) => void): { imagesPerSec: { oneThread: number; allThreads: number } } | { error: string } {
+  const python = process.env.CVB_PYTHON ?? '/usr/bin/python3';
+  const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'peers', 'pytorch.py');
+  log(`PyTorch peer (${python})...`);
+  const result = spawnSync(python, [script, '--steps', quick ? '5' : '10'], { encoding: 'utf8', timeout: 600_000 });
+  if (result.status !== 0) return { error: `${python} ${script} failed: ${(result.stderr || result.error?.message || '').trim().split('\n').slice(-1)[0]}` };
+  return JSON.parse(result.stdout.trim().split('\n').at(-1)!);
 }
