@@ -165,7 +165,7 @@ export function createRunLibrary(options: RunLibraryOptions): RunLibrary {
     if (saved) return saved;
     const config = TrainConfigSchema.parse(record.config);
     const dataset = await loadDataset(locations, config.dataset);
-    const { trainIndices } = planTraining(config, dataset.train);
+    const { trainIndices } = planTraining(config, dataset.train, dataset.val);
     const norm = channelStats(dataset.train, dataset.info.input[2], trainIndices);
     return describePreprocessing(dataset.info.input, dataset.info.classes, norm);
   }

@@ -102,7 +102,7 @@ async function resolvePreprocessing(store: RunStore, record: RunRecord, dir: str
       message: `run "${record.id}" was saved without its preprocessing and its dataset "${config.dataset}" cannot be read to compute it again: ${(error as Error).message}`,
     });
   }
-  const { trainIndices } = planTraining(config, dataset.train);
+  const { trainIndices } = planTraining(config, dataset.train, dataset.val);
   const norm = channelStats(dataset.train, dataset.info.input[2], trainIndices);
   return { preprocessing: describePreprocessing(dataset.info.input, dataset.info.classes, norm), source: 'recomputed' };
 }
