@@ -6,7 +6,8 @@
  * normalisation run one batch after the other, in request order, drawing from one seeded stream.
  */
 import { CacheSplitReader, memorySource, type CacheManifest, type ImageSource } from './cache';
-import { finishBatch, labelsOf, SeededStream, type BatchSpec, type PreparedBatch } from './batch-prep';
+import { finishBatch, labelsOf, type BatchSpec, type PreparedBatch } from './batch-prep';
+import { Mulberry32 } from './random';
 import type { SplitName } from './sources';
 
 /** How a batch source travels to a worker thread: shared memory, or the cache file to stream from. */
@@ -29,7 +30,7 @@ export async function openSource(spec: SourceSpec): Promise<OpenedSource> {
 const ignore = () => {};
 
 export class BatchEngine {
-  private readonly random: SeededStream;
+  private readonly random: Mulberry32;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly imageBytes: number;
 
@@ -38,7 +39,7 @@ export class BatchEngine {
     private readonly spec: BatchSpec,
     augmentState: number,
   ) {
-    this.random = new SeededStream(augmentState);
+    this.random = new Mulberry32(augmentState);
     this.imageBytes = spec.shape[0] * spec.shape[1] * spec.shape[2];
   }
 

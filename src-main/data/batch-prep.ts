@@ -10,31 +10,7 @@
  */
 import { augmentBatch, normalizeBatch, type AugmentOptions } from './augment';
 import type { Normalization } from './batches';
-
-/** mulberry32 with a readable and settable state. */
-export class SeededStream {
-  private value: number;
-
-  constructor(state: number) {
-    this.value = state >>> 0;
-  }
-
-  get state(): number {
-    return this.value;
-  }
-
-  set state(value: number) {
-    this.value = value >>> 0;
-  }
-
-  readonly next = (): number => {
-    this.value = (this.value + 0x6d2b79f5) >>> 0;
-    let t = this.value;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import type { Mulberry32 } from './random';
 
 export interface BatchSpec {
   /** H, W, C of every image. */
@@ -56,7 +32,7 @@ export interface PreparedBatch {
  * images in `raw`. `raw` is left untouched only when it is not augmented in place: augmentBatch
  * returns a new array, normalisation writes into `out` (a new array when not given).
  */
-export function finishBatch(raw: Uint8Array, count: number, spec: BatchSpec, random: SeededStream | null, out?: Float32Array): Float32Array {
+export function finishBatch(raw: Uint8Array, count: number, spec: BatchSpec, random: Mulberry32 | null, out?: Float32Array): Float32Array {
   const [height, width, channels] = spec.shape;
   const pixels = spec.augment && random ? augmentBatch(raw, [count, height, width, channels], spec.augment, random.next) : raw;
   return normalizeBatch(pixels, channels, spec.norm, out);
