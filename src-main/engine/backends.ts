@@ -4,6 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// tfjs-layers registers the gradient functions of every op (tfjs-core alone has none); the project's
+// wasm gradient configs build on them, so every process that picks a backend needs this import.
+import '@tensorflow/tfjs-layers';
 import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -118,7 +121,7 @@ async function tryWasm(): Promise<Attempt> {
   try {
     prepareWasm();
   } catch (error) {
-    return { ok: false, reason: `the wasm binaries were not found: ${firstLine(error)}` };
+    return { ok: false, reason: `the WebAssembly backend could not be prepared: ${firstLine(error)}` };
   }
   if (!(await tf.setBackend('wasm'))) {
     return { ok: false, reason: 'the WebAssembly module failed to initialise (see the log for the cause)' };

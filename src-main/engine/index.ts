@@ -1,8 +1,6 @@
 /**
  * Engine: TF.js backend choice (tensorflow → wasm → cpu) and the project's own wasm gradient kernels.
  */
-// tfjs-layers registers the gradient functions of every op; tfjs-core alone has none.
-import '@tensorflow/tfjs-layers';
 
 export { initBackend, BACKEND_LADDER, prepareWasm, wasmBinaryDirectory } from './backends';
 export {

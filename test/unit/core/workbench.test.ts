@@ -84,8 +84,10 @@ describe('system.info', () => {
     const info = await workbench.request('system.info', {});
     expect(info).toMatchObject({ ok: true, value: { mode: 'test', version: 'test' } });
     const backend = info.ok ? (info.value as { backend: { name: string; passedOver: { name: string; reason: string }[] } }).backend : null;
-    expect(['tensorflow', 'wasm', 'cpu']).toContain(backend?.name);
-    if (backend?.name !== 'tensorflow') expect(backend?.passedOver.map((p) => p.name)).toContain('tensorflow');
+    // WebAssembly ships in an npm package, so it is always there when the native backend is not:
+    // a probe that falls to cpu has broken the ladder.
+    expect(['tensorflow', 'wasm']).toContain(backend?.name);
+    if (backend?.name === 'wasm') expect(backend.passedOver.map((p) => p.name)).toEqual(['tensorflow']);
   });
 });
 
