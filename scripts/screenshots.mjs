@@ -21,7 +21,8 @@ function testImage(label) {
 
 const out = join('docs', 'screenshots');
 mkdirSync(out, { recursive: true });
-const home = mkdtempSync(join(tmpdir(), 'cvb-shots-'));
+// CVB_SHOTS_HOME reuses a home from an earlier run (its two trained runs) instead of training again.
+const home = process.env.CVB_SHOTS_HOME ?? mkdtempSync(join(tmpdir(), 'cvb-shots-'));
 const cli = join('dist', 'main', 'cli.js');
 
 function train(label, args) {
@@ -34,8 +35,14 @@ function train(label, args) {
   return JSON.parse(result.stdout.trim().split('\n').at(-1)).runId;
 }
 
-const relu = train('resnet20 (ReLU)', []);
-const sigmoid = train('resnet20 (sigmoid)', ['--option', 'activation=sigmoid']);
+function existingRun(activation) {
+  const result = spawnSync(process.execPath, [cli, 'runs', 'list', '--json', '--home', home], { encoding: 'utf8' });
+  const runs = JSON.parse(result.stdout.trim().split('\n').at(-1));
+  return runs.find((run) => run.status === 'completed' && (run.name ?? '').endsWith(activation === 'sigmoid' ? 'sigmoid' : 'ReLU'))?.id;
+}
+
+const relu = (process.env.CVB_SHOTS_HOME && existingRun('relu')) || train('resnet20 (ReLU)', []);
+const sigmoid = (process.env.CVB_SHOTS_HOME && existingRun('sigmoid')) || train('resnet20 (sigmoid)', ['--option', 'activation=sigmoid']);
 spawnSync(process.execPath, [cli, 'runs', 'update', relu, '--name', 'resnet20 · ReLU', '--home', home]);
 spawnSync(process.execPath, [cli, 'runs', 'update', sigmoid, '--name', 'resnet20 · sigmoid', '--home', home]);
 

@@ -297,7 +297,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     'runs.list': () => store.list(),
     'runs.get': ({ id }) => {
       const record = store.read(id);
-      return { ...toSummary(record), config: record.config, metrics: store.readMetrics(id) };
+      return { ...store.summary(id), config: record.config, metrics: store.readMetrics(id) };
     },
   };
 

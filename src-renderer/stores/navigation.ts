@@ -24,9 +24,10 @@ export const useNavigationStore = defineStore('navigation', () => {
     if (window.location.hash !== hash) window.history.pushState(null, '', hash);
   }
 
+  /** A screen from the sidebar or a shortcut: its top level (the Runs list, not a run's detail). */
   function go(next: Screen): void {
     screen.value = next;
-    if (next !== 'runs') runId.value = null;
+    runId.value = null;
     writeHash();
   }
 

@@ -128,6 +128,8 @@ describe('training through Core and the worker process', () => {
     expect(list.ok && (list.value as RunSummary[]).map((r) => [r.id, r.status])).toEqual([[run.id, 'completed']]);
     const detail = await again.workbench.request('runs.get', { id: run.id });
     expect(detail.ok && (detail.value as RunDetail).metrics).toHaveLength(13);
+    // The detail carries what the list shows, the test-set accuracy included.
+    expect(detail.ok && (detail.value as RunDetail).test?.accuracy).toBe(evaluation.accuracy);
   });
 
   it('stops a run cleanly and keeps a checkpoint', async () => {
