@@ -69,6 +69,11 @@ try {
 
   // Train: a live run.
   await page.getByTestId('field-model').selectOption('resnet20');
+  await page.waitForTimeout(1000);
+  await page.getByTestId('field-batchSize').fill('0');
+  await page.getByTestId('error-batchSize').and(page.locator(':not(:empty)')).waitFor();
+  await page.waitForTimeout(500);
+  await shot('02-invalid-field');
   await page.getByTestId('field-batchSize').fill('32');
   await page.getByTestId('field-epochs').fill('3');
   await page.getByTestId('start-button').click();

@@ -3,7 +3,7 @@
 // Needs the Inference screen in the navigation (`nav-inference`); skipped with that reason before.
 import { expect, test, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -14,10 +14,6 @@ async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
-  if (process.env.CVB_UPDATE_SCREENSHOTS) {
-    mkdirSync(join('docs', 'screenshots'), { recursive: true });
-    copyFileSync(file, join('docs', 'screenshots', `${name}.png`));
-  }
 }
 
 /** What the page's code below uses of the browser (the node-side type check has no DOM library). */

@@ -2,22 +2,17 @@
 // choose a network, see a bad field refused, train, watch the chart grow, stop, find the run in
 // the list with its metrics, restart the server and find it again.
 import { expect, test, type Page } from '@playwright/test';
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServe, type RunningServer } from './serve-helper';
 
 const shotsDir = join('test-results', 'screenshots');
-const readmeShots = join('docs', 'screenshots');
 
 async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(shotsDir, { recursive: true });
   const file = join(shotsDir, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
-  if (process.env.CVB_UPDATE_SCREENSHOTS) {
-    mkdirSync(readmeShots, { recursive: true });
-    copyFileSync(file, join(readmeShots, `${name}.png`));
-  }
 }
 
 async function points(page: Page, testId: string): Promise<number> {
