@@ -349,6 +349,8 @@ const en = {
   },
   detail: {
     back: 'All runs',
+    resume: 'Resume',
+    resumeHint: 'Continue from the last checkpoint: the same curve, as if it had never stopped',
     title: 'Run {id}',
     loading: 'Loading the run…',
     notFound: 'Could not open the run: {message}',

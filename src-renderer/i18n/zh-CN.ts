@@ -350,6 +350,8 @@ const zhCN: Messages = {
   },
   detail: {
     back: '全部运行',
+    resume: '继续训练',
+    resumeHint: '从最近的检查点继续：曲线与从未中断时相同',
     title: '运行 {id}',
     loading: '正在加载运行…',
     notFound: '无法打开该运行：{message}',

@@ -126,6 +126,7 @@ export const useRunsStore = defineStore('runs', () => {
   const detailSeries = createMetricSeries();
   const detailVersion = ref(0);
   const stopping = ref(false);
+  const resuming = ref(false);
 
   const sortedRuns = computed(() => sortRuns(runs.value, sortKey.value, sortDirection.value));
   const filter = ref<RunFilter>(emptyFilter());
@@ -305,6 +306,20 @@ export const useRunsStore = defineStore('runs', () => {
     return true;
   }
 
+  /** Continues a stopped, interrupted or failed run from its last checkpoint; false with the error shown. */
+  async function resume(id: string): Promise<boolean> {
+    resuming.value = true;
+    const result = await connection.call('runs.resume', { id });
+    resuming.value = false;
+    if (!result.ok) {
+      detailError.value = result.error;
+      return false;
+    }
+    if (detail.value?.id === id) detail.value = { ...detail.value, ...result.value };
+    scheduleRefresh(0);
+    return true;
+  }
+
   function handleEvent(message: EventMessage): void {
     if (message.event === 'run.status') {
       scheduleRefresh();
@@ -358,6 +373,8 @@ export const useRunsStore = defineStore('runs', () => {
     open,
     close,
     stop,
+    resume,
+    resuming,
     handleEvent,
   };
 });

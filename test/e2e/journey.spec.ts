@@ -19,7 +19,7 @@ async function points(page: Page, testId: string): Promise<number> {
   return Number(await page.getByTestId(testId).getAttribute('data-points'));
 }
 
-test('train, watch, stop, and find the run again after a restart', async ({ page }) => {
+test('train, watch, stop, find the run again after a restart, and resume it', async ({ page }) => {
   const home = mkdtempSync(join(tmpdir(), 'cvb-e2e-'));
   let server: RunningServer = await startServe(home);
   const consoleErrors: string[] = [];
@@ -73,6 +73,17 @@ test('train, watch, stop, and find the run again after a restart', async ({ page
     await expect(page.getByTestId('run-detail')).toBeVisible();
     await expect.poll(() => points(page, 'chart-loss')).toBeGreaterThan(2);
     await shot(page, '05-run-after-restart');
+
+    // Resume: the same run continues on the Train screen, its curve growing past where it stopped.
+    const beforeResume = await points(page, 'chart-loss');
+    await page.getByTestId('resume-button').click();
+    await expect(page.getByTestId('nav-train')).toHaveAttribute('aria-current', 'page');
+    await expect.poll(() => points(page, 'chart-loss'), { timeout: 90_000 }).toBeGreaterThan(beforeResume);
+    await page.getByTestId('stop-button').click();
+    await expect(page.getByTestId('start-button')).toBeEnabled({ timeout: 90_000 });
+    await page.getByTestId('nav-runs').click();
+    await expect(page.getByTestId(runTestId)).toHaveAttribute('data-status', 'stopped');
+    await expect(page.locator('[data-testid^="run-row-"]')).toHaveCount(1);
     expect(consoleErrors.filter((text) => /Content Security Policy|Refused to/.test(text))).toEqual([]);
   } finally {
     await server.stop();
