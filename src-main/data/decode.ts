@@ -81,9 +81,10 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
       sourceWidth = raw.width;
       sourceHeight = raw.height;
     } else {
-      // The header alone says how big the image is; check it before decoding anything.
-      const meta = await sharp(bytes, { limitInputPixels: false, pages: 1 }).metadata();
-      image = sharp(bytes, { limitInputPixels: options.maxPixels, failOn: 'error', pages: 1 });
+      // The header alone says how big the image is; it is checked below, before anything is
+      // decoded. One sharp instance reads the header and then decodes (no second parse).
+      image = sharp(bytes, { limitInputPixels: false, failOn: 'error', pages: 1 });
+      const meta = await image.metadata();
       sourceWidth = meta.autoOrient?.width ?? meta.width ?? 0;
       sourceHeight = meta.autoOrient?.height ?? meta.height ?? 0;
       if ((meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0) > options.maxPixels) {
