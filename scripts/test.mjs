@@ -7,6 +7,28 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { ensureDependencies } from './lib/dependencies.mjs';
 
 ensureDependencies((message) => console.log(`[test] ${message}`));
+ensureSystemPackages();
+
+/**
+ * The browser tests drive Debian's Chromium and one data test imports Debian's full Fashion-MNIST.
+ * On a fresh Debian machine where we are root, install them (as .ci/run does); elsewhere say what
+ * is missing and how to get it, and let those tests fail with that reason.
+ */
+function ensureSystemPackages() {
+  const missing = [];
+  if (!process.env.CVB_CHROMIUM && !existsSync('/usr/bin/chromium')) missing.push('chromium');
+  if (!existsSync('/usr/share/datasets/fashion-mnist')) missing.push('dataset-fashion-mnist');
+  if (missing.length === 0) return;
+  const canInstall = process.platform === 'linux' && process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!canInstall) {
+    console.log(`[test] missing Debian packages: ${missing.join(', ')} (apt-get install ${missing.join(' ')}; or set CVB_CHROMIUM to a Chromium binary)`);
+    return;
+  }
+  console.log(`[test] installing Debian packages: ${missing.join(', ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+}
 
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 mkdirSync('test-results', { recursive: true });
