@@ -10,6 +10,7 @@ import {
   type MonitoredMetric,
   type OptimizerName,
   type Recipe,
+  type RecipeConfig,
   type TrainConfig,
   type TrainConfigInput,
 } from '../../src-main/contract';
@@ -396,23 +397,30 @@ export function recipeToForm(recipe: Recipe): Partial<TrainForm> {
   };
 }
 
-/** The recipe fields as the form names them: what the "changed from recipe" marks and `preset.changed` use. */
-const RECIPE_FIELD_FOR: Record<string, FormField> = {
-  epochs: 'epochs',
-  batchSize: 'batchSize',
-  learningRate: 'learningRate',
-  optimizer: 'optimizer',
-  momentum: 'momentum',
-  nesterov: 'nesterov',
-  weightDecay: 'weightDecay',
-  epsilon: 'epsilon',
-  schedule: 'schedule',
-  warmupEpochs: 'warmupEpochs',
-  labelSmoothing: 'labelSmoothing',
-  auxLossWeight: 'auxLossWeight',
-  gradClipNorm: 'gradClipNorm',
-};
-export const RECIPE_KEYS = Object.keys(RECIPE_FIELD_FOR);
+/**
+ * The recipe keys the form shows, each under the same name as its form field: what the "changed
+ * from recipe" marks and `preset.changed` compare.
+ */
+export const RECIPE_KEYS = [
+  'epochs',
+  'batchSize',
+  'learningRate',
+  'optimizer',
+  'momentum',
+  'nesterov',
+  'weightDecay',
+  'epsilon',
+  'schedule',
+  'warmupEpochs',
+  'labelSmoothing',
+  'auxLossWeight',
+  'gradClipNorm',
+] as const satisfies readonly (FormField & keyof RecipeConfig)[];
+export type RecipeKey = (typeof RECIPE_KEYS)[number];
+
+export function isRecipeKey(key: string): key is RecipeKey {
+  return (RECIPE_KEYS as readonly string[]).includes(key);
+}
 
 /** JSON with sorted keys, so {type, gamma} equals {gamma, type}. */
 function stableJson(value: unknown): string {
@@ -444,10 +452,7 @@ function withDefaults(key: string, value: unknown): unknown {
 /** The form fields a list of changed recipe keys points at (`schedule` also marks its parameters). */
 export function changedFormFields(changed: readonly string[]): Set<FormField> {
   const fields = new Set<FormField>();
-  for (const key of changed) {
-    const field = RECIPE_FIELD_FOR[key];
-    if (field) fields.add(field);
-  }
+  for (const key of changed) if (isRecipeKey(key)) fields.add(key);
   return fields;
 }
 

@@ -4,25 +4,8 @@
  */
 import { useI18n } from 'vue-i18n';
 import type { RecipeConfig, Schedule, ScheduleInput } from '../../../src-main/contract';
-import type { FormField } from '../../lib/validation';
+import { isRecipeKey, type FormField } from '../../lib/validation';
 import { useTrainingStore } from '../../stores/training';
-
-/** Which recipe key each marked form field shows. */
-const RECIPE_KEY_OF: Partial<Record<FormField, keyof RecipeConfig>> = {
-  epochs: 'epochs',
-  batchSize: 'batchSize',
-  learningRate: 'learningRate',
-  optimizer: 'optimizer',
-  momentum: 'momentum',
-  nesterov: 'nesterov',
-  weightDecay: 'weightDecay',
-  epsilon: 'epsilon',
-  schedule: 'schedule',
-  warmupEpochs: 'warmupEpochs',
-  labelSmoothing: 'labelSmoothing',
-  auxLossWeight: 'auxLossWeight',
-  gradClipNorm: 'gradClipNorm',
-};
 
 export function useRecipeMarks() {
   const { t } = useI18n();
@@ -54,9 +37,8 @@ export function useRecipeMarks() {
   /** The tooltip of a changed field ("Recipe: 0.1"), or undefined when the field matches the recipe. */
   function changed(field: FormField): string | undefined {
     const recipe = training.recipe;
-    const key = RECIPE_KEY_OF[field];
-    if (!recipe || !key || !training.changedFields.has(field)) return undefined;
-    return t('trainOptions.recipe.changedTitle', { value: describe(key, recipe.config[key]) });
+    if (!recipe || !isRecipeKey(field) || !training.changedFields.has(field)) return undefined;
+    return t('trainOptions.recipe.changedTitle', { value: describe(field, recipe.config[field]) });
   }
 
   /** The changed recipe fields named as the form labels them, for the summary under the picker. */
