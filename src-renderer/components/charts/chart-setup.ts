@@ -1,5 +1,5 @@
 /** Registers the Chart.js parts the workbench uses, once: tree-shaking keeps the rest out. */
-import { Chart, Decimation, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
+import { Chart, Decimation, type ChartOptions, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
 import type { ColorScheme } from '../../composables/useColorScheme';
 import type { SeriesName } from '../../lib/metric-series';
@@ -45,3 +45,25 @@ export const ACCURACY_LINES: ChartLine[] = [
 ];
 
 export const LEARNING_RATE_LINES: ChartLine[] = [{ name: 'learningRate', labelKey: 'trainOptions.chart.learningRate', kind: 'rate' }];
+
+/**
+ * What every line chart of the workbench shares: data handed over pre-parsed and never animated
+ * (live updates stay cheap), the nearest point along x under the cursor, and the theme's colours
+ * on both linear axes. Each chart adds its titles, scales, legend, decimation and zoom.
+ */
+export function baseLineOptions(theme: ChartTheme, axis: { xTitle: string; yType?: 'linear' | 'logarithmic' }): ChartOptions<'line'> {
+  return {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: false,
+    parsing: false,
+    normalized: true,
+    spanGaps: true,
+    color: theme.text,
+    interaction: { mode: 'nearest', axis: 'x', intersect: false },
+    scales: {
+      x: { type: 'linear', title: { display: true, text: axis.xTitle, color: theme.text }, ticks: { color: theme.text, includeBounds: false }, grid: { color: theme.grid } },
+      y: { type: axis.yType ?? 'linear', ticks: { color: theme.text }, grid: { color: theme.grid } },
+    },
+  };
+}
