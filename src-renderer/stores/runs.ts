@@ -3,7 +3,7 @@
  * renaming, tagging, starring, deleting, evaluating, exporting and importing runs.
  */
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed, ref, type Ref } from 'vue';
 import type {
   ApiError,
   CheckpointName,
@@ -293,10 +293,11 @@ export const useRunsStore = defineStore('runs', () => {
     return result.value;
   }
 
-  async function stop(id: string): Promise<boolean> {
-    stopping.value = true;
-    const result = await connection.call('runs.stop', { id });
-    stopping.value = false;
+  /** Stops or resumes a run, with `busy` set meanwhile; false with the host's error shown in the detail. */
+  async function changeRunState(method: 'runs.stop' | 'runs.resume', id: string, busy: Ref<boolean>): Promise<boolean> {
+    busy.value = true;
+    const result = await connection.call(method, { id });
+    busy.value = false;
     if (!result.ok) {
       detailError.value = result.error;
       return false;
@@ -306,18 +307,13 @@ export const useRunsStore = defineStore('runs', () => {
     return true;
   }
 
-  /** Continues a stopped, interrupted or failed run from its last checkpoint; false with the error shown. */
-  async function resume(id: string): Promise<boolean> {
-    resuming.value = true;
-    const result = await connection.call('runs.resume', { id });
-    resuming.value = false;
-    if (!result.ok) {
-      detailError.value = result.error;
-      return false;
-    }
-    if (detail.value?.id === id) detail.value = { ...detail.value, ...result.value };
-    scheduleRefresh(0);
-    return true;
+  function stop(id: string): Promise<boolean> {
+    return changeRunState('runs.stop', id, stopping);
+  }
+
+  /** Continues a stopped, interrupted or failed run from its last checkpoint. */
+  function resume(id: string): Promise<boolean> {
+    return changeRunState('runs.resume', id, resuming);
   }
 
   function handleEvent(message: EventMessage): void {
