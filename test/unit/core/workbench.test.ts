@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventMessage, RunDetail, RunSummary } from '../../../src-main/contract';
 import { createWorkbench, type Workbench } from '../../../src-main/core/workbench';
 import { buildMain, distMain, repoRoot } from '../helpers/build';
+import { waitFor } from '../helpers/wait';
 
 const open: Workbench[] = [];
 
@@ -20,19 +21,6 @@ async function makeWorkbench(home = mkdtempSync(join(tmpdir(), 'cvb-core-'))): P
   const events: EventMessage[] = [];
   workbench.onEvent((event) => events.push(event));
   return { workbench, home, events };
-}
-
-function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 120_000): Promise<T> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      const value = probe();
-      if (value) return resolve(value);
-      if (Date.now() - started > timeoutMs) return reject(new Error('timed out waiting'));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
 }
 
 type StatusEvent = Extract<EventMessage, { event: 'run.status' }>;

@@ -48,20 +48,4 @@ export function writeTinyDataset(home: string, trainCount = 480, testCount = 60)
   return dir;
 }
 
-export function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 120_000, what = 'a condition'): Promise<T> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      let value: T | undefined | null | false;
-      try {
-        value = probe();
-      } catch {
-        value = undefined;
-      }
-      if (value) return resolve(value);
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
+export { waitFor } from '../helpers/wait';

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventMessage, RunDetail, RunSummary, StepMetric } from '../../../src-main/contract';
 import { createWorkbench, type Workbench } from '../../../src-main/core/workbench';
 import { buildMain, distMain, repoRoot } from '../helpers/build';
+import { waitFor } from '../helpers/wait';
 
 let workbench: Workbench;
 const events: EventMessage[] = [];
@@ -21,19 +22,6 @@ beforeAll(async () => {
   workbench.onEvent((event) => events.push(event));
 });
 afterAll(() => workbench.close());
-
-function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs = 150_000): Promise<T> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      const value = probe();
-      if (value) return resolve(value);
-      if (Date.now() - started > timeoutMs) return reject(new Error('timed out waiting'));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
 
 const lastStatus = (runId: string) =>
   events.filter((e) => e.event === 'run.status' && e.data.runId === runId).map((e) => (e.data as { status: string }).status).pop();
