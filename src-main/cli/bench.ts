@@ -1,5 +1,5 @@
 /**
- * `cvb bench [--json] [--quick]`: how fast this machine trains, as one JSON document.
+ * `cvb bench [--json] [--quick] [--only SECTION,...]`: how fast this machine trains, as one JSON document.
  *   kernels   GFLOP/s of 3×3 convolutions and their gradients per backend (engine's benchKernels)
  *   training  per backend and model: images/s of the workbench's loop and of a bare TF.js loop
  *             (tf.variableGrads + optimizer.applyGradients) on the same model, batch and backend
@@ -9,6 +9,7 @@
  *   peers     with --peers: PyTorch training the same resnet20 on this CPU (bench/peers/pytorch.py),
  *             run in the same command so the ratio compares like with like
  *   backend, versions, cpu
+ * `--only kernels,inference` measures just those sections (the others are left out of the JSON).
  * Timings are medians over several steps after warm-up, so load from other processes moves them less.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -31,7 +32,7 @@ import { benchmarkRunList } from '../store/bench';
 import { getModelMeta } from '../zoo';
 import type { CommandContext } from './main';
 import { parseCommandArgs } from './main';
-import { printJson } from './output';
+import { invalid, printJson } from './output';
 
 const BATCH = 64;
 const INPUT: [number, number, number] = [32, 32, 3];
@@ -219,14 +220,17 @@ export async function benchCommand(context: CommandContext): Promise<number> {
       backends: { type: 'string' },
       models: { type: 'string' },
       peers: { type: 'boolean', default: false },
+      only: { type: 'string' },
     },
     false,
   );
-  const options = values as { quick: boolean; backends?: string; models?: string; peers: boolean };
+  const options = values as { quick: boolean; backends?: string; models?: string; peers: boolean; only?: string };
   const quick = options.quick;
   const log = (line: string) => {
     if (!context.json) process.stderr.write(`${line}\n`);
   };
+  const sections = parseSections(options.only);
+  const wants = (section: BenchSection) => sections.includes(section);
   const backend = await initBackend();
   const chosen = options.backends?.split(',').map((name) => name.trim()) ?? null;
   const backends = (await availableBackends(backend)).filter((name) => !chosen || chosen.includes(name));
@@ -235,15 +239,19 @@ export async function benchCommand(context: CommandContext): Promise<number> {
     ? CANDIDATES.filter((c) => wanted.includes(c.model) && getModelMeta(c.model))
     : [CANDIDATES[0], ...CANDIDATES.slice(1).filter((c) => getModelMeta(c.model) && getModelMeta(c.model)!.family !== 'ResNet').slice(0, 2)];
 
-  log(`kernels on ${backends.join(', ')}...`);
-  const kernels: KernelBenchResult[] = await benchKernels({ quick, backends });
+  const kernels: KernelBenchResult[] = [];
+  if (wants('kernels')) {
+    log(`kernels on ${backends.join(', ')}...`);
+    kernels.push(...(await benchKernels({ quick, backends })));
+  }
   const training: TrainingBenchResult[] = [];
   // The pure-JS cpu backend needs minutes per resnet20 step at batch 64: trained only when asked for.
   const skipped = chosen ? [] : backends.filter((name) => name === 'cpu' && backends.length > 1).map((name) => ({
     backend: name,
     reason: 'the pure-JS cpu backend takes minutes per step at batch 64; run with --backends cpu to measure it',
   }));
-  for (const name of backends.filter((b) => !skipped.some((s) => s.backend === b))) {
+  const trained = wants('training') ? backends.filter((b) => !skipped.some((s) => s.backend === b)) : [];
+  for (const name of trained) {
     const warmup = 1;
     const timed = quick || name === 'cpu' ? 3 : 7;
     for (const candidate of models) {
@@ -253,17 +261,24 @@ export async function benchCommand(context: CommandContext): Promise<number> {
       training.push(result);
     }
   }
-  const pipeline = await benchPipeline(quick);
+  const pipeline = wants('pipeline') ? await benchPipeline(quick) : [];
   await tf.setBackend(backend.name);
-  log('inference latency...');
-  const inference = await benchInference({
-    workerEntry: join(dirname(fileURLToPath(import.meta.url)), 'infer-worker.js'),
-    repeats: quick ? 5 : 10,
-    backend: backend.name,
-  });
-  log('listing 1,000 runs...');
-  const runList = benchmarkRunList({ count: 1000, repeats: quick ? 3 : 5 });
-  const peers = options.peers ? runPyTorchPeer(quick, log) : null;
+  let inference: Awaited<ReturnType<typeof benchInference>> = [];
+  if (wants('inference')) {
+    log('inference latency...');
+    inference = await benchInference({
+      workerEntry: join(dirname(fileURLToPath(import.meta.url)), 'infer-worker.js'),
+      repeats: quick ? 5 : 10,
+      backend: backend.name,
+    });
+    for (const result of inference) log(`  ${result.model}@${result.size}: bare ${result.bareMs.toFixed(2)} ms, workbench ${result.workbenchMs.toFixed(2)} ms (×${result.ratio.toFixed(2)})`);
+  }
+  let runList: ReturnType<typeof benchmarkRunList> | null = null;
+  if (wants('runList')) {
+    log('listing 1,000 runs...');
+    runList = benchmarkRunList({ count: 1000, repeats: quick ? 3 : 5 });
+  }
+  const peers = options.peers || wants('peers') ? runPyTorchPeer(quick, log) : null;
   const resnet20 = training.find((result) => result.model === 'resnet20' && result.backend === backend.name);
   const peerComparison =
     peers && 'imagesPerSec' in peers && resnet20
@@ -273,6 +288,7 @@ export async function benchCommand(context: CommandContext): Promise<number> {
   const report = {
     backend,
     quick,
+    sections,
     kernels,
     training,
     trainingSkipped: skipped,
@@ -294,6 +310,20 @@ export async function benchCommand(context: CommandContext): Promise<number> {
   if (context.json) printJson(report);
   else process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   return 0;
+}
+
+const BENCH_SECTIONS = ['kernels', 'training', 'pipeline', 'inference', 'runList', 'peers'] as const;
+type BenchSection = (typeof BENCH_SECTIONS)[number];
+
+/** `--only a,b` as a list of sections; all of them (peers only with --peers) when absent. */
+export function parseSections(only: string | undefined): BenchSection[] {
+  if (only === undefined) return BENCH_SECTIONS.filter((section) => section !== 'peers');
+  const names = only.split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = names.filter((name) => !(BENCH_SECTIONS as readonly string[]).includes(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw invalid('only', `--only: ${names.length === 0 ? 'no section given' : `unknown section ${unknown.map((n) => `"${n}"`).join(', ')}`}; sections: ${BENCH_SECTIONS.join(', ')}`);
+  }
+  return names as BenchSection[];
 }
 
 /** PyTorch's images/s for the same resnet20 step (Debian's python3-torch), or why there is none. */

@@ -97,4 +97,19 @@ describe('cvb train / runs', () => {
     // The ResNet paper's 0.27M: trainable weights, batch-norm scale and shift included, running statistics not.
     expect(resnet20.params).toBe(269_722);
   });
+
+  it('bench --only measures just the sections named, and names an unknown one', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const bench = cvb(['bench', '--quick', '--only', 'runList', '--json'], home);
+    expect(bench.code).toBe(0);
+    const report = bench.json[0];
+    expect(report.sections).toEqual(['runList']);
+    expect(report.runList.runs).toBe(1000);
+    expect(report.runList.medianMs).toBeGreaterThan(0);
+    expect(report).toMatchObject({ kernels: [], training: [], pipeline: [], inference: [], peers: null });
+
+    const wrong = cvb(['bench', '--only', 'runList,kernals', '--json'], home);
+    expect(wrong.code).toBe(2);
+    expect(wrong.json[0].error).toMatchObject({ field: 'only', message: expect.stringMatching(/unknown section "kernals".*sections: kernels, training/) });
+  });
 });
