@@ -268,7 +268,8 @@ export async function benchCommand(context: CommandContext): Promise<number> {
     log('inference latency...');
     inference = await benchInference({
       workerEntry: join(dirname(fileURLToPath(import.meta.url)), 'infer-worker.js'),
-      repeats: quick ? 5 : 10,
+      repeats: quick ? 5 : 20,
+      minSeconds: quick ? 0.5 : 3,
       backend: backend.name,
     });
     for (const result of inference) log(`  ${result.model}@${result.size}: bare ${result.bareMs.toFixed(2)} ms, workbench ${result.workbenchMs.toFixed(2)} ms (×${result.ratio.toFixed(2)})`);

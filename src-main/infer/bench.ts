@@ -31,13 +31,18 @@ export interface InferenceBenchResult extends InferenceBenchCase {
   /** The part of `workbenchMs` the worker spent on the image (decode, preprocessing, predict). */
   workerMs: number;
   ratio: number;
+  /** How many side-by-side rounds the medians are of. */
+  rounds: number;
 }
 
 export interface InferenceBenchOptions {
   /** The bundled inference worker (dist/main/infer-worker.js). */
   workerEntry: string;
   cases?: InferenceBenchCase[];
+  /** Timed rounds per case, at least (default 20)... */
   repeats?: number;
+  /** ...and more until this many seconds have passed (default 2): small models get hundreds. */
+  minSeconds?: number;
   backend?: BackendName;
 }
 
@@ -50,7 +55,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 export async function benchInference(options: InferenceBenchOptions): Promise<InferenceBenchResult[]> {
   const report = await initBackend(options.backend);
-  const repeats = options.repeats ?? 10;
+  const repeats = options.repeats ?? 20;
   const home = mkdtempSync(join(tmpdir(), 'cvb-infer-bench-'));
   const store = new RunStore(home);
   const inference = createInferenceService({ home, workerEntry: options.workerEntry, datasetRoots: [], allowPaths: false, backend: report.name });
@@ -65,34 +70,35 @@ export async function benchInference(options: InferenceBenchOptions): Promise<In
       const dir = await saveCheckpoint(join(store.runDir(record.id), 'checkpoints'), 'best', model, optimizer, { epoch: 1, step: 1 } as CheckpointState);
       writePreprocessing(dir, describePreprocessing([size, size, 3], classes, { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] }));
 
+      const png = await sharp({ create: { width: size, height: size, channels: 3, background: { r: 120, g: 80, b: 200 } } }).png().toBuffer();
+      const request = { runId: record.id, checkpoint: 'best' as const, topK: 5, images: [{ name: 'bench.png', data: png.toString('base64') }] };
       const x = tf.randomUniform([1, size, size, 3]);
       const bare: number[] = [];
-      for (let i = 0; i < repeats + 2; i++) {
-        const started = performance.now();
+      const workbench: number[] = [];
+      const worker: number[] = [];
+      // Side by side: each round times one bare predict and then one request, so a slow spell of
+      // this (shared, noisy) machine weighs on both medians alike. Two rounds warm up both.
+      const until = performance.now() + (options.minSeconds ?? 2) * 1000;
+      for (let i = 0; i < repeats + 2 || performance.now() < until; i++) {
+        let started = performance.now();
         const y = model.predict(x) as tf.Tensor;
         await y.data();
         y.dispose();
-        if (i >= 2) bare.push(performance.now() - started);
-      }
-      tf.dispose([x]);
-      model.dispose();
-      optimizer.dispose();
-
-      const png = await sharp({ create: { width: size, height: size, channels: 3, background: { r: 120, g: 80, b: 200 } } }).png().toBuffer();
-      const request = { runId: record.id, checkpoint: 'best' as const, topK: 5, images: [{ name: 'bench.png', data: png.toString('base64') }] };
-      const workbench: number[] = [];
-      const worker: number[] = [];
-      for (let i = 0; i < repeats + 2; i++) {
-        const started = performance.now();
+        const bareElapsed = performance.now() - started;
+        started = performance.now();
         const response = await inference.handlers['infer.predict'](request);
         if (i >= 2) {
+          bare.push(bareElapsed);
           workbench.push(performance.now() - started);
           worker.push(response.predictions[0].ms ?? NaN);
         }
       }
+      tf.dispose([x]);
+      model.dispose();
+      optimizer.dispose();
       const bareMs = median(bare);
       const workbenchMs = median(workbench);
-      results.push({ model: name, size, backend: report.name, bareMs, workbenchMs, workerMs: median(worker), ratio: workbenchMs / bareMs });
+      results.push({ model: name, size, backend: report.name, bareMs, workbenchMs, workerMs: median(worker), ratio: workbenchMs / bareMs, rounds: bare.length });
     }
   } finally {
     await inference.close();

@@ -32,12 +32,6 @@ function preprocessingInfo(loaded: LoadedModel): PreprocessingInfo {
   return { input, classes, mean, std, resize, background, source: loaded.preprocessingSource };
 }
 
-/** Softmax of the first output unless the network already ends in one. */
-function probabilitiesOf(loaded: LoadedModel, output: tf.Tensor): tf.Tensor {
-  const last = loaded.model.outputLayers[0] ?? loaded.model.layers[loaded.model.layers.length - 1];
-  return (last.getConfig() as { activation?: string }).activation === 'softmax' ? output : tf.softmax(output);
-}
-
 /** The network's class probabilities for one prepared image (the same `model.predict` training evaluates with). */
 export function classProbabilities(loaded: LoadedModel, prepared: PreparedImage): Float32Array {
   const [height, width, channels] = loaded.preprocessing.input;
@@ -45,7 +39,7 @@ export function classProbabilities(loaded: LoadedModel, prepared: PreparedImage)
     const x = tf.tensor4d(prepared.input, [1, height, width, channels]);
     const raw = loaded.model.predict(x) as tf.Tensor | tf.Tensor[];
     const output = Array.isArray(raw) ? raw[0] : raw;
-    return probabilitiesOf(loaded, output).dataSync() as Float32Array;
+    return (loaded.endsInSoftmax ? output : tf.softmax(output)).dataSync() as Float32Array;
   }).slice();
 }
 

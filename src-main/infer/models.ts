@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrainConfigSchema, type CheckpointName, type InferLayer, type PreprocessingInfo } from '../contract';
 import { channelStats } from '../data/batches';
@@ -29,15 +29,13 @@ export interface LoadedModel {
   layers: InferLayer[];
   camLayer: string | null;
   seBlocks: string[];
+  /** The network's first output is already a softmax (else prediction applies one). */
+  endsInSoftmax: boolean;
   loadMs: number;
 }
 
 export function checkpointDir(store: RunStore, runId: string, name: CheckpointName): string {
   return join(store.runDir(runId), 'checkpoints', name);
-}
-
-export function hasCheckpoint(store: RunStore, runId: string, name: CheckpointName): boolean {
-  return existsSync(join(checkpointDir(store, runId, name), 'model.json'));
 }
 
 function readRun(store: RunStore, runId: string): RunRecord {
@@ -50,15 +48,18 @@ function readRun(store: RunStore, runId: string): RunRecord {
 }
 
 /** Where the weights of `runId`'s `wanted` checkpoint are, and which checkpoint that is. */
+/**
+ * The checkpoint to load (best falls back to last) and its version stamp. One stat per request on
+ * the warm path; the run's record is read only when no checkpoint is there, to say which is missing.
+ */
 export function resolveCheckpoint(store: RunStore, runId: string, wanted: CheckpointName): { dir: string; checkpoint: CheckpointName; stamp: number } {
-  readRun(store, runId);
   const order: CheckpointName[] = wanted === 'best' ? ['best', 'last'] : ['last'];
   for (const name of order) {
-    if (hasCheckpoint(store, runId, name)) {
-      const dir = checkpointDir(store, runId, name);
-      return { dir, checkpoint: name, stamp: statSync(join(dir, 'model.json')).mtimeMs };
-    }
+    const dir = checkpointDir(store, runId, name);
+    const stamp = statSync(join(dir, 'model.json'), { throwIfNoEntry: false })?.mtimeMs;
+    if (stamp !== undefined) return { dir, checkpoint: name, stamp };
   }
+  readRun(store, runId);
   throw notFound(`run "${runId}" has no ${wanted} checkpoint yet: it is saved at the end of each epoch and when a run stops`, 'checkpoint');
 }
 
@@ -139,9 +140,15 @@ export async function loadModel(store: RunStore, runId: string, wanted: Checkpoi
     preprocessingSource: source,
     layers,
     camLayer: defaultCamLayer(model),
+    endsInSoftmax: endsInSoftmax(model),
     seBlocks,
     loadMs: performance.now() - started,
   };
+}
+
+function endsInSoftmax(model: LayersModel): boolean {
+  const last = model.outputLayers[0] ?? model.layers[model.layers.length - 1];
+  return (last.getConfig() as { activation?: string }).activation === 'softmax';
 }
 
 export function cacheKey(runId: string, checkpoint: CheckpointName, stamp: number): string {

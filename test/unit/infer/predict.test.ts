@@ -127,6 +127,16 @@ describe('bad input, per file', () => {
     await expect(predict(context(), { kind: 'predict', runId: plain.runId, checkpoint: 'last', images: [image], topK: 1, cam: { classIndex: 10, output: 'heatmap', opacity: 0.5 } })).rejects.toMatchObject({ error: { field: 'cam.classIndex' } });
     await expect(predict(context(), { kind: 'predict', runId: 'no-such-run', checkpoint: 'last', images: [image], topK: 1 })).rejects.toMatchObject({ error: { code: 'not_found', field: 'runId' } });
   });
+
+  it('names the checkpoint when a run exists but has none saved yet', async () => {
+    const image = { name: 'x.png', bytes: new Uint8Array(await datasetPng(await fashionMnist(), 1)) };
+    const fresh = plain.store.create(TrainConfigSchema.parse(plain.store.read(plain.runId).config), { workbench: 'test' });
+    for (const checkpoint of ['best', 'last'] as const) {
+      await expect(predict(context(), { kind: 'predict', runId: fresh.id, checkpoint, images: [image], topK: 1 })).rejects.toMatchObject({
+        error: { code: 'not_found', field: 'checkpoint', message: expect.stringContaining(`run "${fresh.id}" has no ${checkpoint} checkpoint yet`) },
+      });
+    }
+  });
 });
 
 describe('why: Grad-CAM, feature maps, squeeze-excitation', () => {
