@@ -9,10 +9,13 @@
  * Input gradient: dx is dy correlated with the flipped filter, channels swapped. With a stride s > 1,
  * dy would need s−1 zeros inserted between its pixels; instead each of the s×s output phases (rows
  * ih ≡ r, columns iw ≡ c mod s, after padding) gets its own stride-1 convolution with the taps of the
- * filter that reach it, so no multiply is spent on an inserted zero. The phases are then interleaved.
+ * filter that reach it, so no multiply is spent on an inserted zero. The phases are then interleaved:
+ * when their grids tile dx exactly (no padding before, sizes divisible by the stride: the stride-2
+ * convolutions inside ResNets and VGGs), by two of the backend's transposes over the stacked phases;
+ * otherwise (stems, 'valid' crops) by a typed-array loop that also drops the padding.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { conv2dPadded, f32, free, transpose, type WasmBackend } from './heap';
+import { conv2dPadded, f32, free, runWasmKernel, transpose, type WasmBackend } from './heap';
 
 type Shape4 = [number, number, number, number];
 
@@ -150,23 +153,13 @@ export function conv2DBackpropInput(args: {
   const rowPhases = axisPhases(inHeight, outHeight, info.filterHeight, strideHeight, info.padInfo.top);
   const colPhases = axisPhases(inWidth, outWidth, info.filterWidth, strideWidth, info.padInfo.left);
 
+  if (phasesTileInput(info)) return interleaveByTranspose(backend, dy, filter, rowPhases, colPhases, info);
+
   const parts: { rows: AxisPhase; cols: AxisPhase; grad: tf.TensorInfo | null }[] = [];
   for (const rows of rowPhases) {
     for (const cols of colPhases) {
       if (rows.count === 0 || cols.count === 0) continue;
-      if (rows.taps === 0 || cols.taps === 0) {
-        parts.push({ rows, cols, grad: null });
-        continue;
-      }
-      const subFilter = phaseFilter(backend, filter, rows, cols, strideHeight, strideWidth);
-      const grad = conv2dPadded(backend, dy, subFilter, [1, 1], [1, 1], {
-        top: rows.padBefore,
-        bottom: rows.padAfter,
-        left: cols.padBefore,
-        right: cols.padAfter,
-      });
-      free(backend, subFilter);
-      parts.push({ rows, cols, grad });
+      parts.push({ rows, cols, grad: phaseGradient(backend, dy, filter, rows, cols, strideHeight, strideWidth) });
     }
   }
   // Stride 1: the single phase already is dx.
@@ -182,6 +175,74 @@ export function conv2DBackpropInput(args: {
   }
   free(backend, ...parts.flatMap((part) => (part.grad == null ? [] : [part.grad])));
   return dx;
+}
+
+/** One phase's stride-1 correlation, or null for a phase no filter tap reaches (its gradient is zero). */
+function phaseGradient(
+  backend: WasmBackend,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  rows: AxisPhase,
+  cols: AxisPhase,
+  strideHeight: number,
+  strideWidth: number,
+): tf.TensorInfo | null {
+  if (rows.taps === 0 || cols.taps === 0) return null;
+  const subFilter = phaseFilter(backend, filter, rows, cols, strideHeight, strideWidth);
+  const grad = conv2dPadded(backend, dy, subFilter, [1, 1], [1, 1], {
+    top: rows.padBefore,
+    bottom: rows.padAfter,
+    left: cols.padBefore,
+    right: cols.padAfter,
+  });
+  free(backend, subFilter);
+  return grad;
+}
+
+/**
+ * Whether a strided convolution's phases, each on its own (H/s)×(W/s) grid, cover dx exactly: nothing
+ * padded before the first row or column and both sides divisible by the stride.
+ */
+export function phasesTileInput(info: Pick<tf.backend_util.Conv2DInfo, 'strideHeight' | 'strideWidth' | 'inHeight' | 'inWidth' | 'padInfo'>): boolean {
+  const { strideHeight, strideWidth, inHeight, inWidth, padInfo } = info;
+  return (strideHeight > 1 || strideWidth > 1) && padInfo.top === 0 && padInfo.left === 0 && inHeight % strideHeight === 0 && inWidth % strideWidth === 0;
+}
+
+/**
+ * dx from phases that tile it: the phases, stacked as [sh, sw, N·H/sh, (W/sw)·Ci], become
+ * [N·H/sh, sh, sw, (W/sw)·Ci] and then, read as [N·H, sw, W/sw, Ci], [N·H, W/sw, sw, Ci], which is dx.
+ * The backend's transposes move whole rows and channel vectors; a per-pixel loop here was slower.
+ */
+function interleaveByTranspose(
+  backend: WasmBackend,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  rowPhases: AxisPhase[],
+  colPhases: AxisPhase[],
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { strideHeight, strideWidth, inHeight, inWidth, batchSize, inChannels } = info;
+  const phaseHeight = inHeight / strideHeight;
+  const phaseWidth = inWidth / strideWidth;
+  const phases: tf.TensorInfo[] = [];
+  for (const rows of rowPhases) {
+    for (const cols of colPhases) {
+      let grad = phaseGradient(backend, dy, filter, rows, cols, strideHeight, strideWidth);
+      if (grad == null) {
+        grad = backend.makeOutput([batchSize, phaseHeight, phaseWidth, inChannels], 'float32');
+        f32(backend, grad).fill(0);
+      }
+      phases.push(grad);
+    }
+  }
+  const stacked = runWasmKernel('Concat', backend, phases as unknown as tf.NamedTensorInfoMap, { axis: 0 });
+  free(backend, ...phases);
+  const rowsOut = batchSize * phaseHeight;
+  const byRow = transpose(backend, { ...stacked, shape: [strideHeight, strideWidth, rowsOut, phaseWidth * inChannels] }, [2, 0, 1, 3]);
+  free(backend, stacked);
+  const dx = transpose(backend, { ...byRow, shape: [rowsOut * strideHeight, strideWidth, phaseWidth, inChannels] }, [0, 2, 1, 3]);
+  free(backend, byRow);
+  return { ...dx, shape: [batchSize, inHeight, inWidth, inChannels] };
 }
 
 /** Writes one phase's gradient (or zeros, for a phase no filter tap reaches) into its rows and columns of dx. */

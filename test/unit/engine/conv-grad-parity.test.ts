@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src-main/engine';
+import { phasesTileInput } from '../../../src-main/engine/wasm-kernels/conv2d-grad';
 import { onBackend, relativeError, seededValues } from './helpers';
 
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
@@ -88,4 +89,32 @@ describe('other wasm gradient kernels match the cpu backend', () => {
     const wasm = await onBackend('wasm', compute);
     cpu.forEach((expected, i) => expect(relativeError(wasm[i], expected)).toBeLessThanOrEqual(TOLERANCE));
   });
+
+  // Strided convolutions whose phases tile dx exactly take the transpose interleave; the cases above
+  // (odd sizes, padding before) take the scatter loop. Both are checked here, and which one each takes.
+  const TILING: [string, [number, number], number[], number | [number, number], Pad, boolean][] = [
+    ['stride 2, same, even sizes (ResNet, VGG)', [3, 3], [2, 8, 6, 5], 2, 'same', true],
+    ['stride 2, valid (projection shortcut: three phases get no tap)', [1, 1], [2, 8, 6, 5], 2, 'valid', true],
+    ['stride 2, valid', [2, 2], [2, 8, 6, 5], 2, 'valid', true],
+    ['stride 2, same (padding before)', [4, 4], [2, 8, 8, 5], 2, 'same', false],
+    ['stride 3, same', [3, 3], [2, 9, 6, 5], 3, 'same', true],
+    ['stride 2×1, same', [3, 1], [2, 8, 7, 5], [2, 1], 'same', true],
+    ['stride 2, same, odd height', [3, 3], [2, 9, 6, 5], 2, 'same', false],
+  ];
+  for (const [name, [kh, kw], xShape, strides, pad, tiles] of TILING) {
+    it(`${kh}×${kw}, ${name}: ${tiles ? 'transpose interleave' : 'scatter loop'}`, async () => {
+      const wShape: [number, number, number, number] = [kh, kw, xShape[3], 6];
+      const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], wShape, strides, 1, pad);
+      expect(phasesTileInput(info)).toBe(tiles);
+      const compute = () => {
+        const x = tf.tensor4d(seededValues(tf.util.sizeFromShape(xShape), 41), xShape as [number, number, number, number]);
+        const filter = tf.tensor4d(seededValues(tf.util.sizeFromShape(wShape), 42), wShape);
+        return tf.grads((input: tf.Tensor, weights: tf.Tensor) =>
+          tf.sum(tf.square(tf.conv2d(input as tf.Tensor4D, weights as tf.Tensor4D, strides, pad))))([x, filter]);
+      };
+      const cpu = await onBackend('cpu', compute);
+      const wasm = await onBackend('wasm', compute);
+      cpu.forEach((expected, i) => expect(relativeError(wasm[i], expected)).toBeLessThanOrEqual(TOLERANCE));
+    });
+  }
 });
