@@ -117,4 +117,19 @@ describe('other wasm gradient kernels match the cpu backend', () => {
       cpu.forEach((expected, i) => expect(relativeError(wasm[i], expected)).toBeLessThanOrEqual(TOLERANCE));
     });
   }
+
+  // Filter gradients whose dy rows are a multiple of 1024 floats get a zero tap row and column.
+  for (const [xShape, stride] of [[[4, 16, 16, 3], 1], [[4, 32, 32, 2], 2]] as [[number, number, number, number], number][]) {
+    it(`filter gradient with the alignment-breaking zero taps: ${xShape.join('×')}, stride ${stride}`, async () => {
+      const compute = () => {
+        const x = tf.tensor4d(seededValues(tf.util.sizeFromShape(xShape), 51), xShape);
+        const filter = tf.tensor4d(seededValues(3 * 3 * xShape[3] * 4, 52), [3, 3, xShape[3], 4]);
+        return tf.grads((input: tf.Tensor, weights: tf.Tensor) =>
+          tf.sum(tf.square(tf.conv2d(input as tf.Tensor4D, weights as tf.Tensor4D, stride, 'same'))))([x, filter]);
+      };
+      const cpu = await onBackend('cpu', compute);
+      const wasm = await onBackend('wasm', compute);
+      cpu.forEach((expected, i) => expect(relativeError(wasm[i], expected)).toBeLessThanOrEqual(TOLERANCE));
+    });
+  }
 });
