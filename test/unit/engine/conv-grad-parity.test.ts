@@ -89,7 +89,9 @@ describe('other wasm gradient kernels match the cpu backend', () => {
     const wasm = await onBackend('wasm', compute);
     cpu.forEach((expected, i) => expect(relativeError(wasm[i], expected)).toBeLessThanOrEqual(TOLERANCE));
   });
+});
 
+describe('each wasm Conv2D gradient path matches the cpu backend', () => {
   // Strided convolutions whose phases tile dx exactly take the transpose interleave; the cases above
   // (odd sizes, padding before) take the scatter loop. Both are checked here, and which one each takes.
   const TILING: [string, [number, number], number[], number | [number, number], Pad, boolean][] = [
