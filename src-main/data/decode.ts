@@ -10,7 +10,7 @@
  * - GIF: the first frame. BMP: decoded here (sharp's libvips has no BMP loader). SVG and other
  *   vector or text formats are refused: a dataset holds pixels, and rendering SVG can reach out.
  */
-import sharp, { type Sharp } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { BmpError, decodeBmp, isBmp } from './bmp';
 
 export type ResizeMode = 'squash' | 'crop' | 'pad';
@@ -57,6 +57,32 @@ export function sniffFormat(bytes: Uint8Array): string | null {
   return null;
 }
 
+/**
+ * What decoding needs from a PNG's header, read from the IHDR chunk (always first, fixed layout), in
+ * the shape of sharp's metadata: size and whether the file is grayscale (colour types 0 and 4). Null
+ * when the file carries an eXIf chunk before its pixels (an orientation could swap the sides) or the
+ * header does not parse: sharp's own reading then decides, with its own error for a broken file.
+ */
+export function readPngHeader(bytes: Uint8Array): Pick<Metadata, 'width' | 'height' | 'space' | 'autoOrient'> & { pageHeight?: number } | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const type = (at: number) => String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
+  if (bytes.length < 33 || view.getUint32(8) !== 13 || type(12) !== 'IHDR') return null;
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  const depth = bytes[24];
+  const colourType = bytes[25];
+  if (width === 0 || height === 0 || ![0, 2, 3, 4, 6].includes(colourType)) return null;
+  for (let at = 33; at + 8 <= bytes.length; ) {
+    const chunk = type(at + 4);
+    if (chunk === 'eXIf') return null;
+    if (chunk === 'IDAT' || chunk === 'IEND') break;
+    at += 12 + view.getUint32(at);
+  }
+  const gray = colourType === 0 || colourType === 4;
+  const space = gray ? (depth === 16 ? 'grey16' : 'b-w') : depth === 16 ? 'rgb16' : 'srgb';
+  return { width, height, space, autoOrient: { width, height } };
+}
+
 const colour = (background: Background) => (background === 'white' ? { r: 255, g: 255, b: 255, alpha: 1 } : { r: 0, g: 0, b: 0, alpha: 1 });
 
 function describeSharpError(error: unknown, format: string): SkipError {
@@ -82,9 +108,11 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
       sourceHeight = raw.height;
     } else {
       // The header alone says how big the image is; it is checked below, before anything is
-      // decoded. One sharp instance reads the header and then decodes (no second parse).
+      // decoded. A PNG's header is read here (a fixed layout); other formats ask sharp, and then one
+      // sharp instance reads the header and decodes (no second parse).
       image = sharp(bytes, { limitInputPixels: false, failOn: 'error', pages: 1 });
-      const meta = await image.metadata();
+      const header = format === 'png' ? readPngHeader(bytes) : null;
+      const meta = header ?? (await image.metadata());
       sourceWidth = meta.autoOrient?.width ?? meta.width ?? 0;
       sourceHeight = meta.autoOrient?.height ?? meta.height ?? 0;
       if ((meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0) > options.maxPixels) {

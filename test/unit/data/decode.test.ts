@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeBmp, encodeBmp24 } from '../../../src-main/data/bmp';
-import { decodeImage, SkipError, type DecodeOptions } from '../../../src-main/data/decode';
+import { decodeImage, readPngHeader, SkipError, type DecodeOptions } from '../../../src-main/data/decode';
 import { bombPng, noise, png16, solid } from './fixtures';
 
 const at = (height: number, width: number, extra: Partial<DecodeOptions> = {}): DecodeOptions => ({ height, width, resize: 'squash', background: 'white', maxPixels: 1_000_000, ...extra });
@@ -155,6 +155,37 @@ describe('decoding every colour mode', () => {
     const rle = Uint8Array.from(bmp);
     new DataView(rle.buffer).setUint32(30, 1, true);
     expect(() => decodeBmp(rle)).toThrow(/RLE/);
+  });
+});
+
+describe('the PNG header read without sharp', () => {
+  it('agrees with sharp on size and grayscale for every colour type, depth and interlacing', async () => {
+    const raw = (channels: 1 | 2 | 3 | 4) => sharp(Buffer.alloc(7 * 5 * channels, 90), { raw: { width: 7, height: 5, channels } });
+    const variants: [string, Buffer][] = [
+      ['gray', await raw(1).png().toBuffer()],
+      ['gray + alpha', await raw(2).png().toBuffer()],
+      ['rgb', await raw(3).png().toBuffer()],
+      ['rgba', await raw(4).png().toBuffer()],
+      ['palette', await raw(3).png({ palette: true }).toBuffer()],
+      ['interlaced', await raw(3).png({ progressive: true }).toBuffer()],
+      ['16-bit gray', png16(7, 5, 1, new Array(35).fill(1000))],
+      ['16-bit rgb', png16(7, 5, 3, new Array(105).fill(1000))],
+    ];
+    for (const [name, bytes] of variants) {
+      const meta = await sharp(bytes).metadata();
+      expect({ name, ...readPngHeader(bytes) }).toEqual({ name, width: meta.width, height: meta.height, space: meta.space, autoOrient: { width: 7, height: 5 } });
+    }
+  });
+
+  it('leaves files with an orientation or a broken header to sharp', async () => {
+    const oriented = await sharp(Buffer.alloc(4 * 2 * 3), { raw: { width: 4, height: 2, channels: 3 } }).png().withMetadata({ orientation: 6 }).toBuffer();
+    expect(readPngHeader(oriented)).toBeNull();
+    const png = await solid(4, 4, [1, 2, 3]).png().toBuffer();
+    expect(readPngHeader(png.subarray(0, 30))).toBeNull();
+    const zeroWidth = Buffer.from(png);
+    zeroWidth.writeUInt32BE(0, 16);
+    expect(readPngHeader(zeroWidth)).toBeNull();
+    expect(await reason(zeroWidth)).toMatch(/^corrupt or truncated png/);
   });
 });
 
