@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeBmp, encodeBmp24 } from '../../../src-main/data/bmp';
-import { decodeImage, readPngHeader, SkipError, type DecodeOptions } from '../../../src-main/data/decode';
+import { decodeImage, decodePlainPng, readPngHeader, SkipError, type DecodeOptions } from '../../../src-main/data/decode';
 import { bombPng, noise, png16, solid } from './fixtures';
 
 const at = (height: number, width: number, extra: Partial<DecodeOptions> = {}): DecodeOptions => ({ height, width, resize: 'squash', background: 'white', maxPixels: 1_000_000, ...extra });
@@ -162,8 +162,8 @@ describe('the PNG header read without sharp', () => {
   it('agrees with sharp on size and grayscale for every colour type, depth and interlacing', async () => {
     const raw = (channels: 1 | 2 | 3 | 4) => sharp(Buffer.alloc(7 * 5 * channels, 90), { raw: { width: 7, height: 5, channels } });
     const variants: [string, Buffer][] = [
-      ['gray', await raw(1).png().toBuffer()],
-      ['gray + alpha', await raw(2).png().toBuffer()],
+      ['gray', await raw(1).toColourspace('b-w').png().toBuffer()],
+      ['gray + alpha', await raw(2).toColourspace('b-w').png().toBuffer()],
       ['rgb', await raw(3).png().toBuffer()],
       ['rgba', await raw(4).png().toBuffer()],
       ['palette', await raw(3).png({ palette: true }).toBuffer()],
@@ -171,6 +171,7 @@ describe('the PNG header read without sharp', () => {
       ['16-bit gray', png16(7, 5, 1, new Array(35).fill(1000))],
       ['16-bit rgb', png16(7, 5, 3, new Array(105).fill(1000))],
     ];
+    expect(variants.map(([, bytes]) => bytes[25])).toEqual([0, 4, 2, 6, 3, 2, 0, 2]); // the IHDR colour types covered
     for (const [name, bytes] of variants) {
       const meta = await sharp(bytes).metadata();
       expect({ name, ...readPngHeader(bytes) }).toEqual({ name, width: meta.width, height: meta.height, space: meta.space, autoOrient: { width: 7, height: 5 } });
@@ -186,6 +187,51 @@ describe('the PNG header read without sharp', () => {
     zeroWidth.writeUInt32BE(0, 16);
     expect(readPngHeader(zeroWidth)).toBeNull();
     expect(await reason(zeroWidth)).toMatch(/^corrupt or truncated png/);
+  });
+});
+
+describe('PNGs with nothing to convert, read in-thread', () => {
+  const raw = (channels: 1 | 3 | 4, width = 7, height = 5) => {
+    const data = Buffer.alloc(width * height * channels);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 37) % 256;
+    return sharp(data, { raw: { width, height, channels } });
+  };
+  /** What the sharp route gives for the same file, with nothing to resize (always three channels). */
+  const viaSharp = async (bytes: Buffer) => new Uint8Array((await sharp(bytes).toColourspace('srgb').raw().toBuffer()).buffer);
+
+  it('gives exactly the pixels sharp gives for gray, RGB, palette and interlaced files', async () => {
+    const files: [string, Buffer, boolean][] = [
+      ['gray', await raw(1).toColourspace('b-w').png().toBuffer(), true],
+      ['rgb', await raw(3).png().toBuffer(), false],
+      ['palette, 4-bit', await raw(3).png({ palette: true, colours: 16 }).toBuffer(), false],
+      ['palette, 8-bit', await raw(3).png({ palette: true, colours: 256, dither: 0 }).toBuffer(), false],
+      ['interlaced', await raw(3).png({ progressive: true }).toBuffer(), false],
+    ];
+    expect(files.map(([, bytes]) => [bytes[24], bytes[25]])).toEqual([[8, 0], [8, 2], [4, 3], [8, 3], [8, 2]]); // depth, colour type
+    for (const [name, bytes, gray] of files) {
+      const decoded = decodePlainPng(bytes, at(5, 7));
+      expect(decoded, name).not.toBeNull();
+      const expected = await viaSharp(bytes);
+      expect(expected.length, name).toBe(7 * 5 * 3);
+      expect(Array.from(decoded!.pixels), name).toEqual(Array.from(expected));
+      expect(decoded!.gray, name).toBe(gray);
+      expect(await decodeImage(bytes, at(5, 7)), name).toEqual(decoded);
+    }
+  });
+
+  it('leaves to sharp what needs converting: another size, alpha, transparency, 16 bits, a profile, an orientation, a broken file', async () => {
+    const rgb = await raw(3).png().toBuffer();
+    const refused: [string, Buffer][] = [
+      ['another size', rgb],
+      ['rgba', await raw(4).png().toBuffer()],
+      ['palette with transparency', await raw(4).png({ palette: true }).toBuffer()],
+      ['16-bit', png16(7, 5, 3, new Array(105).fill(1000))],
+      ['colour profile', await raw(3).png().withIccProfile('p3').toBuffer()],
+      ['orientation', await raw(3).png().withMetadata({ orientation: 3 }).toBuffer()],
+      ['truncated', rgb.subarray(0, rgb.length - 20)],
+    ];
+    for (const [name, bytes] of refused) expect(decodePlainPng(bytes, name === 'another size' ? at(8, 8) : at(5, 7)), name).toBeNull();
+    expect(await reason(rgb.subarray(0, rgb.length - 20), at(5, 7))).toMatch(/^corrupt or truncated png/);
   });
 });
 
