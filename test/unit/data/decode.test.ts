@@ -231,6 +231,9 @@ describe('PNGs with nothing to convert, read in-thread', () => {
       ['truncated', rgb.subarray(0, rgb.length - 20)],
     ];
     for (const [name, bytes] of refused) expect(decodePlainPng(bytes, name === 'another size' ? at(8, 8) : at(5, 7)), name).toBeNull();
+    // Larger than 256×256: sharp's thread, not this one (the limit is on the pixels the thread would spend time on).
+    expect(decodePlainPng(await raw(3, 257, 256).png().toBuffer(), at(256, 257))).toBeNull();
+    expect(decodePlainPng(await raw(3, 256, 256).png().toBuffer(), at(256, 256))).not.toBeNull();
     expect(await reason(rgb.subarray(0, rgb.length - 20), at(5, 7))).toMatch(/^corrupt or truncated png/);
   });
 });
