@@ -131,7 +131,7 @@ async function availableBackends(requested: BackendName[] | undefined): Promise<
  */
 export async function benchKernels(options: KernelBenchOptions = {}): Promise<KernelBenchResult[]> {
   const batch = options.quick ? 16 : 64;
-  const repetitions = options.quick ? 3 : 7;
+  const repetitions = options.quick ? 3 : 11;
   const cases = options.cases ?? ['conv', 'dense'];
   const previous = tf.getBackend();
   const results: KernelBenchResult[] = [];
