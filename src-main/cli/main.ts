@@ -51,8 +51,9 @@ commands:
   inspect NAME [--input N|HxWxC] [--classes N] [--batch-size N] [--option NAME=VALUE ...]
           a network's layers, output shapes, parameters and multiply-adds
   predict RUN_ID IMAGE... [--top K] [--cam DIR] [--checkpoint best|last]
-  bench   [--quick] [--backends a,b] [--models m,n] [--peers]
-          kernels, training loop, pipeline, inference and run-list speed; --peers adds PyTorch
+  bench   [--quick] [--backends a,b] [--models m,n] [--peers] [--only SECTION,...]
+          kernels, training loop, pipeline, inference and run-list speed; --peers adds PyTorch;
+          --only measures some of kernels, training, pipeline, inference, runList, peers
   data    import PATH [--name NAME] [--size N] | list | show ID | delete ID | catalog
 
 options:
