@@ -5,8 +5,11 @@ describe('benchKernels', () => {
   it('measures forward and both gradients on wasm, with the stock input gradient for comparison', async () => {
     await initBackend('wasm');
     const results = await benchKernels({ quick: true, backends: ['wasm'], cases: ['conv'] });
-    // 3 shapes × 2 strides × (forward, filter gradient, input gradient, stock input gradient)
-    expect(results).toHaveLength(24);
+    // 3 shapes × 2 strides × (forward with new weights, forward with packed weights, filter gradient,
+    // input gradient, stock input gradient)
+    expect(results).toHaveLength(30);
+    expect(results.filter((r) => r.op === 'forward')).toHaveLength(6);
+    expect(results.filter((r) => r.op === 'forwardPacked')).toHaveLength(6);
     for (const result of results) {
       expect(result.backend).toBe('wasm');
       expect(result.case).toBe('conv');
