@@ -38,14 +38,16 @@ export function png16(width: number, height: number, channels: 1 | 2 | 3 | 4, va
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(Buffer.concat(rows))), pngChunk('IEND', new Uint8Array(0))]);
 }
 
-/** A PNG whose header claims `width`×`height` (a decompression bomb) with almost no data. */
-export function bombPng(width: number, height: number): Buffer {
+/** An 8-bit RGB PNG whose header claims width × height and whose pixel data inflates to `inflated` bytes (1000 by default): decompression bombs either way. */
+export function bombPng(width: number, height: number, options: { inflated?: number; interlaced?: boolean } = {}): Buffer {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header[8] = 8;
   header[9] = 2;
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(Buffer.alloc(1000))), pngChunk('IEND', new Uint8Array(0))]);
+  header[12] = options.interlaced ? 1 : 0;
+  const pixels = deflateSync(Buffer.alloc(options.inflated ?? 1000));
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', header), pngChunk('IDAT', pixels), pngChunk('IEND', new Uint8Array(0))]);
 }
 
 export function solid(width: number, height: number, rgb: [number, number, number]): Sharp {
