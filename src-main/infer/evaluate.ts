@@ -17,7 +17,7 @@ import { gatherBatch, type Normalization } from '../data/batches';
 import { loadDataset, type Split } from '../data/datasets';
 import { writeEvaluation, type EvalPredictions } from '../store/evaluation';
 import type { RunStore } from '../store/runs';
-import { loadModel } from './models';
+import { endsInSoftmax, loadModel } from './models';
 
 export interface ModelEvaluation {
   accuracy: number;
@@ -28,11 +28,10 @@ export interface ModelEvaluation {
 }
 
 /** Softmax of the first output unless the network already ends in one. */
-function probabilities(model: LayersModel, x: tf.Tensor4D): tf.Tensor2D {
+function probabilities(model: LayersModel, softmaxed: boolean, x: tf.Tensor4D): tf.Tensor2D {
   const raw = model.predict(x) as tf.Tensor | tf.Tensor[];
   const output = (Array.isArray(raw) ? raw[0] : raw) as tf.Tensor2D;
-  const last = model.outputLayers[0] ?? model.layers[model.layers.length - 1];
-  return (last.getConfig() as { activation?: string }).activation === 'softmax' ? output : tf.softmax(output);
+  return softmaxed ? output : tf.softmax(output);
 }
 
 /** Metrics of a confusion matrix (confusion[actual][predicted]). */
@@ -63,11 +62,12 @@ export async function evaluateModel(model: LayersModel, split: Split, input: [nu
   const confidence: number[] = [];
   let top5Hits = 0;
   const buffer = new Float32Array(batchSize * height * width * channels);
+  const softmaxed = endsInSoftmax(model);
   for (let start = 0; start < split.count; start += batchSize) {
     const count = Math.min(batchSize, split.count - start);
     const indices = Array.from({ length: count }, (_, i) => start + i);
     const data = gatherBatch(split, indices, channels, norm, buffer.subarray(0, count * height * width * channels));
-    const probs = tf.tidy(() => probabilities(model, tf.tensor4d(data, [count, height, width, channels])));
+    const probs = tf.tidy(() => probabilities(model, softmaxed, tf.tensor4d(data, [count, height, width, channels])));
     const values = (await probs.data()) as Float32Array;
     probs.dispose();
     const outputs = values.length / count;

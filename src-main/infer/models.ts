@@ -146,7 +146,8 @@ export async function loadModel(store: RunStore, runId: string, wanted: Checkpoi
   };
 }
 
-function endsInSoftmax(model: LayersModel): boolean {
+/** Whether the network's first output already is a softmax (prediction and evaluation apply one otherwise). */
+export function endsInSoftmax(model: LayersModel): boolean {
   const last = model.outputLayers[0] ?? model.layers[model.layers.length - 1];
   return (last.getConfig() as { activation?: string }).activation === 'softmax';
 }
