@@ -63,9 +63,13 @@ function suite(label, command, args, reportFile, count) {
   const counts = count(JSON.parse(readFileSync(reportFile, 'utf8')));
   passed += counts.passed;
   failed += counts.failed;
+  if (counts.skipped > 0) skipped.push(`${label}: ${counts.skipped} skipped (${counts.skippedTitles.join('; ')})`);
   if (counts.failed > 0 || !ok) failures.push(label);
   if (!ok && counts.failed === 0) failed += 1;
 }
+
+/** Skipped tests, listed before the summary so none hides: each says why in its own output. */
+const skipped = [];
 
 const only = process.argv.slice(2);
 const wanted = (name) => only.length === 0 || only.includes(name);
@@ -77,25 +81,35 @@ if (wanted('typecheck')) {
   check('type-check (renderer)', npx, ['vue-tsc', '-p', 'tsconfig.web.json', '--noEmit']);
 }
 if (wanted('unit')) {
-  suite('unit tests', npx, ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json'], 'test-results/vitest.json', (report) => ({
-    passed: report.numPassedTests,
-    failed: report.numFailedTests,
-  }));
+  suite('unit tests', npx, ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json'], 'test-results/vitest.json', (report) => {
+    const skippedTests = report.testResults.flatMap((file) => file.assertionResults).filter((test) => test.status === 'pending' || test.status === 'skipped' || test.status === 'todo');
+    return {
+      passed: report.numPassedTests,
+      failed: report.numFailedTests,
+      skipped: skippedTests.length,
+      skippedTitles: skippedTests.map((test) => test.fullName ?? test.title),
+    };
+  });
 }
 if (wanted('e2e')) {
   suite('browser e2e', npx, ['playwright', 'test', '--config', 'playwright.config.ts'], 'test-results/e2e.json', (report) => ({
     passed: report.stats.expected,
     failed: report.stats.unexpected + report.stats.flaky,
+    skipped: report.stats.skipped,
+    skippedTitles: [],
   }));
 }
 if (wanted('electron') && existsSync('playwright.electron.config.ts')) {
   suite('electron e2e', npx, ['playwright', 'test', '--config', 'playwright.electron.config.ts'], 'test-results/electron-e2e.json', (report) => ({
     passed: report.stats.expected,
     failed: report.stats.unexpected + report.stats.flaky,
+    skipped: report.stats.skipped,
+    skippedTitles: ['Electron e2e: see the "Electron e2e skipped:" line above'],
   }));
 }
 if (wanted('security') && existsSync('scripts/electronegativity.mjs')) check('electronegativity scan', 'node', ['scripts/electronegativity.mjs']);
 
+if (skipped.length) process.stdout.write(`\n${skipped.join('\n')}\n`);
 if (failures.length) process.stdout.write(`\nfailed: ${failures.join(', ')}\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exitCode = failed > 0 ? 1 : 0;

@@ -13,9 +13,11 @@ function installed(name: string): boolean {
   }
 }
 const nativeInstalled = installed('@tensorflow/tfjs-node') || installed('@tensorflow/tfjs-node-gpu');
+// Where the native backend is installed the ladder picks it, and the two wasm-fallback checks below do not apply.
+if (nativeInstalled) console.log('backend-report: 2 tests skipped: @tensorflow/tfjs-node(-gpu) is installed, so the ladder does not fall back to wasm');
 
 describe('initBackend', () => {
-  it.skipIf(nativeInstalled)('picks wasm and says why tensorflow was passed over when tfjs-node is absent', async () => {
+  it.skipIf(nativeInstalled)('picks wasm and says why tensorflow was passed over (only where tfjs-node is absent)', async () => {
     const report = await initBackend();
     expect(BackendReportSchema.parse(report)).toEqual(report);
     expect(report.name).toBe('wasm');
@@ -27,7 +29,7 @@ describe('initBackend', () => {
     expect(report.passedOver[0].reason).toMatch(/@tensorflow\/tfjs-node is not installed/);
   });
 
-  it.skipIf(nativeInstalled)('throws an error naming the reason when the preferred backend is unavailable', async () => {
+  it.skipIf(nativeInstalled)('throws an error naming the reason when the preferred backend is unavailable (only where tfjs-node is absent)', async () => {
     await expect(initBackend('tensorflow')).rejects.toThrow(/backend 'tensorflow' is not available: .*not installed/);
   });
 
