@@ -3,11 +3,11 @@
  * validation split (from train/val/test folders) replaces the run's validation fraction.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { build } from 'esbuild';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleBatchWorker } from '../helpers/build';
 import type { EpochMetric, MetricEvent, TrainConfig } from '../../../src-main/contract';
 import { channelStats } from '../../../src-main/data/batches';
 import { liveBatchWorkers, type PipelineMode } from '../../../src-main/data/batch-producer';
@@ -18,8 +18,7 @@ import { runTraining, type TrainPlan } from '../../../src-main/train/loop';
 import { onBackend, stepLosses, tinyConvNet, trainConfig } from '../train/helpers';
 import { noise, solid, write } from './fixtures';
 
-const repoRoot = join(__dirname, '..', '..', '..');
-const workerEntry = join(repoRoot, 'dist', 'test-stream', 'batch-worker.js');
+let workerEntry = '';
 const work = mkdtempSync(join(tmpdir(), 'cvb-stream-'));
 const datasetsDir = join(work, 'datasets');
 const locations = { roots: [datasetsDir] };
@@ -29,17 +28,7 @@ let withVal = '';
 let carved = '';
 
 beforeAll(async () => {
-  await build({
-    entryPoints: [join(repoRoot, 'src-main/data/batch-worker.ts')],
-    outfile: workerEntry,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    packages: 'external',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __cvbCreateRequire } from 'node:module'; const require = __cvbCreateRequire(import.meta.url);" },
-  });
+  workerEntry = await bundleBatchWorker('stream');
   // Classes differ in their dominant colour, so a tiny model learns something.
   const source = join(work, 'folders');
   const flat = join(work, 'flat');

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { build } from 'esbuild';
 import { join } from 'node:path';
 
 export const repoRoot = join(__dirname, '..', '..', '..');
@@ -11,4 +12,25 @@ export function buildMain(): void {
   if (built) return;
   execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-main.mjs'), '--quiet'], { cwd: repoRoot, stdio: 'inherit' });
   built = true;
+}
+
+/**
+ * Bundles the batch worker thread into its own folder for one test file (dist/test-<name>/), as
+ * scripts/build-main.mjs does for dist/main, so parallel test files never rewrite each other's copy.
+ * Inside the repository, so that the bundle's external packages resolve from node_modules.
+ */
+export async function bundleBatchWorker(name: string): Promise<string> {
+  const outfile = join(repoRoot, 'dist', `test-${name}`, 'batch-worker.js');
+  await build({
+    entryPoints: [join(repoRoot, 'src-main/data/batch-worker.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __cvbCreateRequire } from 'node:module'; const require = __cvbCreateRequire(import.meta.url);" },
+  });
+  return outfile;
 }

@@ -6,11 +6,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { build } from 'esbuild';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleBatchWorker } from '../helpers/build';
 import type { EpochMetric, MetricEvent, TrainConfig } from '../../../src-main/contract';
 import { augmentBatch, normalizeBatch } from '../../../src-main/data/augment';
 import { channelStats, gatherBatch } from '../../../src-main/data/batches';
@@ -23,8 +23,7 @@ import { runTraining, type TrainOptions } from '../../../src-main/train/loop';
 import { Mulberry32, streamSeeds } from '../../../src-main/train/random';
 import { onBackend, stepLosses, tinyConvNet, tinyDataset, trainConfig } from './helpers';
 
-const repoRoot = join(__dirname, '..', '..', '..');
-const workerEntry = join(repoRoot, 'dist', 'test-prefetch', 'batch-worker.js');
+let workerEntry = '';
 const dirs: string[] = [];
 const tempDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'cvb-prefetch-'));
@@ -33,18 +32,7 @@ const tempDir = () => {
 };
 
 beforeAll(async () => {
-  // Inside the repository, so that the bundle's external packages resolve from node_modules.
-  await build({
-    entryPoints: [join(repoRoot, 'src-main/data/batch-worker.ts')],
-    outfile: workerEntry,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    packages: 'external',
-    logLevel: 'warning',
-    banner: { js: "import { createRequire as __cvbCreateRequire } from 'node:module'; const require = __cvbCreateRequire(import.meta.url);" },
-  });
+  workerEntry = await bundleBatchWorker('prefetch');
   await onBackend('cpu');
 });
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
