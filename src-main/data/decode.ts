@@ -89,8 +89,7 @@ function parsePngHeader(bytes: Uint8Array): PngHeader | null {
  * could swap the sides) or the header does not parse: sharp's own reading then decides, with its own
  * error for a broken file.
  */
-export function readPngHeader(bytes: Uint8Array): (Pick<Metadata, 'width' | 'height' | 'space' | 'autoOrient'> & { pageHeight?: number }) | null {
-  const header = parsePngHeader(bytes);
+export function readPngHeader(bytes: Uint8Array, header = parsePngHeader(bytes)): (Pick<Metadata, 'width' | 'height' | 'space' | 'autoOrient'> & { pageHeight?: number }) | null {
   if (!header || header.chunks.has('eXIf')) return null;
   const { width, height, depth, colourType } = header;
   const gray = colourType === 0 || colourType === 4;
@@ -111,8 +110,7 @@ const CONVERTING_CHUNKS = ['tRNS', 'iCCP', 'gAMA', 'cHRM', 'eXIf'];
  * to a libuv thread (0.04 ms against 0.4 ms for 32×32: a tenth of a small network's prediction).
  * Everything else, and any file pngjs cannot read, goes through sharp. Null when not taken.
  */
-export function decodePlainPng(bytes: Uint8Array, options: DecodeOptions): DecodedImage | null {
-  const header = parsePngHeader(bytes);
+export function decodePlainPng(bytes: Uint8Array, options: DecodeOptions, header = parsePngHeader(bytes)): DecodedImage | null {
   if (!header || header.width !== options.width || header.height !== options.height) return null;
   if (header.width * header.height > Math.min(PLAIN_PNG_MAX_PIXELS, options.maxPixels)) return null;
   // Gray and RGB at 8 bits; palettes at any depth (their entries are 8-bit RGB).
@@ -149,7 +147,8 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
   if (bytes.length === 0) throw new SkipError('empty file (0 bytes)');
   const format = sniffFormat(bytes);
   if (!format) throw new SkipError('not an image (content is not JPEG, PNG, WebP, GIF, TIFF, BMP or HEIF/AVIF)');
-  const plain = format === 'png' ? decodePlainPng(bytes, options) : null;
+  const png = format === 'png' ? parsePngHeader(bytes) : null;
+  const plain = png ? decodePlainPng(bytes, options, png) : null;
   if (plain) return plain;
   let image: Sharp;
   let gray = false;
@@ -166,8 +165,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions): Pr
       // decoded. A PNG's header is read here (a fixed layout); other formats ask sharp, and then one
       // sharp instance reads the header and decodes (no second parse).
       image = sharp(bytes, { limitInputPixels: false, failOn: 'error', pages: 1 });
-      const header = format === 'png' ? readPngHeader(bytes) : null;
-      const meta = header ?? (await image.metadata());
+      const meta = (png && readPngHeader(bytes, png)) ?? (await image.metadata());
       sourceWidth = meta.autoOrient?.width ?? meta.width ?? 0;
       sourceHeight = meta.autoOrient?.height ?? meta.height ?? 0;
       if ((meta.width ?? 0) * (meta.pageHeight ?? meta.height ?? 0) > options.maxPixels) {
