@@ -27,7 +27,7 @@ import type { LoadedDataset } from '../data/datasets';
 import { benchKernels, initBackend, prepareWasm, type KernelBenchResult } from '../engine';
 import { buildTrainingModel, runTraining } from '../train/loop';
 import { Mulberry32 } from '../train/random';
-import { benchInference } from '../infer/bench';
+import { benchInference } from '../core/inference-bench';
 import { benchmarkRunList } from '../store/bench';
 import { getModelMeta } from '../zoo';
 import { defineCommand, type Options } from './args';
