@@ -19,7 +19,7 @@ import { encodePng } from '../data/augment';
 import { memorySource } from '../data/cache';
 import { loadDataset, openSplit, UnknownDatasetError } from '../data/datasets';
 import { describePreprocessing, readPreprocessing, type Preprocessing } from '../data/preprocess';
-import type { EvalReplyMessage, EvalRequestMessage } from '../infer/eval-process';
+import type { EvalReplyMessage, EvalRequestMessage } from '../infer/protocol';
 import { ARCHIVE_EXTENSION, ArchiveError, importRunArchive, writeRunArchive } from '../store/archive';
 import { cellIndices, readEvalPredictions, readEvaluation } from '../store/evaluation';
 import { exportMetricsCsv, exportModelFolder, MODEL_EXPORT_FILES } from '../store/export';

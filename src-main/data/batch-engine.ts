@@ -70,3 +70,16 @@ export class BatchEngine {
     return job;
   }
 }
+
+/** Messages between the training thread (batch-producer.ts) and the batch worker thread (batch-worker.ts). */
+export type ToBatchWorker =
+  | { type: 'init'; sources: Record<string, SourceSpec>; spec: BatchSpec; augmentState: number }
+  | { type: 'batch'; id: number; source: string; indices: Uint32Array; augment: boolean }
+  | { type: 'close' };
+
+export type FromBatchWorker =
+  | { type: 'ready' }
+  | { type: 'failed'; message: string }
+  | { type: 'batch'; id: number; x: Float32Array; y: Int32Array; augmentState: number; ms: number }
+  | { type: 'batch-error'; id: number; message: string }
+  | { type: 'closed' };

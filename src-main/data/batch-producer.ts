@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { BatchEngine, openSource, type OpenedSource, type SourceSpec } from './batch-engine';
 import type { BatchSpec, PreparedBatch } from './batch-prep';
 import { isStreamed, type TrainingSplit } from './datasets';
-import type { FromBatchWorker, ToBatchWorker } from './batch-worker';
+import type { FromBatchWorker, ToBatchWorker } from './batch-engine';
 
 export type PipelineMode = 'auto' | 'worker' | 'thread';
 

@@ -7,20 +7,7 @@
  *        batch-error {id, message} · closed
  */
 import { parentPort } from 'node:worker_threads';
-import { BatchEngine, openSource, type OpenedSource, type SourceSpec } from './batch-engine';
-import type { BatchSpec } from './batch-prep';
-
-export type ToBatchWorker =
-  | { type: 'init'; sources: Record<string, SourceSpec>; spec: BatchSpec; augmentState: number }
-  | { type: 'batch'; id: number; source: string; indices: Uint32Array; augment: boolean }
-  | { type: 'close' };
-
-export type FromBatchWorker =
-  | { type: 'ready' }
-  | { type: 'failed'; message: string }
-  | { type: 'batch'; id: number; x: Float32Array; y: Int32Array; augmentState: number; ms: number }
-  | { type: 'batch-error'; id: number; message: string }
-  | { type: 'closed' };
+import { BatchEngine, openSource, type FromBatchWorker, type OpenedSource, type ToBatchWorker } from './batch-engine';
 
 const port = parentPort;
 if (port) {

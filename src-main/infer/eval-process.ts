@@ -5,19 +5,8 @@
  */
 import { initBackend } from '../engine';
 import { RunStore } from '../store/runs';
-import type { BackendName, CheckpointName, EvalResult } from '../contract';
 import { evaluateRun } from './evaluate';
-
-export interface EvalRequestMessage {
-  type: 'evaluate';
-  home: string;
-  runId: string;
-  datasetRoots: string[];
-  checkpoint: CheckpointName;
-  backend?: BackendName;
-}
-
-export type EvalReplyMessage = { type: 'done'; result: EvalResult } | { type: 'failed'; error: string; code?: string };
+import type { EvalReplyMessage, EvalRequestMessage } from './protocol';
 
 function reply(message: EvalReplyMessage): Promise<void> {
   return new Promise((resolve) => {

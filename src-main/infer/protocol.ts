@@ -1,6 +1,6 @@
 /** Messages between Core and the inference worker process, over the fork IPC channel. */
 import type { z } from 'zod';
-import type { ApiError, BackendReport, CamOptionsSchema, CheckpointName } from '../contract';
+import type { ApiError, BackendName, BackendReport, CamOptionsSchema, CheckpointName, EvalResult } from '../contract';
 
 /** An image as the worker gets it: its bytes, or the reason Core could not read it. */
 export interface JobImage {
@@ -37,3 +37,15 @@ export interface WorkerStats {
   cached: string[];
   backend: string;
 }
+
+/** Core → the evaluation process (infer/eval-process.ts): evaluate one run, then exit. */
+export interface EvalRequestMessage {
+  type: 'evaluate';
+  home: string;
+  runId: string;
+  datasetRoots: string[];
+  checkpoint: CheckpointName;
+  backend?: BackendName;
+}
+
+export type EvalReplyMessage = { type: 'done'; result: EvalResult } | { type: 'failed'; error: string; code?: string };

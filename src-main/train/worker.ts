@@ -126,7 +126,7 @@ process.on('message', (message: HostToWorker) => {
   if (message.type === 'stop') {
     stopRequested = true;
   } else if (message.type === 'start') {
-    train(message.home, message.runId, message.datasetRoots, message.resume === true).finally(() => {
+    void train(message.home, message.runId, message.datasetRoots, message.resume === true).finally(() => {
       process.disconnect?.();
     });
   }

@@ -134,7 +134,7 @@ describe('importing a messy image folder', () => {
     const fromFile = new Uint8Array(indices.length * 768);
     const fromMemory = new Uint8Array(indices.length * 768);
     await reader.read(indices, fromFile);
-    memorySource(loaded.train).read(indices, fromMemory);
+    await memorySource(loaded.train).read(indices, fromMemory);
     await reader.close();
     expect(Buffer.from(fromFile).equals(Buffer.from(fromMemory))).toBe(true);
   });
