@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG, ChecksumError, downloadCatalogEntry, downloadFile, type CatalogEntry } from '../../../src-main/data/catalog';
 import { loadDataset } from '../../../src-main/data/datasets';
 import { importDataset } from '../../../src-main/data/import';
-import { encodeTar } from '../../../src-main/data/tar';
+import { tarOf } from '../helpers/tar';
 import { write } from './fixtures';
 
 const work = mkdtempSync(join(tmpdir(), 'cvb-cifar-'));
@@ -44,7 +44,7 @@ describe('CIFAR binary archives', () => {
 
   it('imports the .tar.gz: planar records become interleaved H×W×C pixels', async () => {
     const archive = join(work, 'cifar-10-binary.tar.gz');
-    writeFileSync(archive, gzipSync(encodeTar(files)));
+    writeFileSync(archive, gzipSync(await tarOf(files)));
     const result = await importDataset({ path: archive, datasetsDir: join(work, 'datasets') });
     expect(result).toMatchObject({ id: 'cifar-10', name: 'CIFAR-10', classes: names, input: [32, 32, 3] });
     expect(Object.values(result.counts.train).reduce((a, b) => a + b)).toBe(40);
@@ -75,7 +75,7 @@ describe('CIFAR binary archives', () => {
 
   it('refuses a truncated archive with a clear message', async () => {
     const archive = join(work, 'broken', 'cifar-10-binary.tar.gz');
-    write(archive, gzipSync(encodeTar(files).subarray(0, 9000)));
+    write(archive, gzipSync((await tarOf(files)).subarray(0, 9000)));
     await expect(importDataset({ path: archive, datasetsDir: join(work, 'datasets') })).rejects.toThrow(/truncated tar archive/);
   });
 });

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TrainConfigSchema, type MetricEvent } from '../../../src-main/contract';
-import { encodeTar } from '../../../src-main/data/tar';
+import { tarOf } from '../helpers/tar';
 import { ArchiveError, importRunArchive, unsafeEntryReason, writeRunArchive } from '../../../src-main/store/archive';
 import { benchmarkRunList } from '../../../src-main/store/bench';
 import { cellIndices, readEvaluation, writeEvaluation } from '../../../src-main/store/evaluation';
@@ -151,33 +151,48 @@ describe('run archives', () => {
     ['C:/windows', 'absolute'],
   ])('refuses the entry %s before writing anything', async (name, reason) => {
     expect(unsafeEntryReason(name)).toMatch(reason);
-    const archive = gzipSync(encodeTar([{ name: 'run/run.json', data: runJson() }, { name, data: Buffer.from('x') }]));
+    const archive = gzipSync(await tarOf([{ name: 'run/run.json', data: runJson() }, { name, data: Buffer.from('x') }]));
     const target = new RunStore(tmp('cvb-arch-bad-'));
     await expect(importRunArchive(target, archive)).rejects.toThrow(ArchiveError);
     expect(readdirSync(target.runsDir)).toEqual([]);
   });
 
   it('refuses symbolic and hard links, garbage and truncated archives', async () => {
-    const link = encodeTar([{ name: 'run/run.json', data: runJson() }, { name: 'run/link', data: Buffer.alloc(0) }]);
-    // Turn the second entry into a symbolic link (type '2'), fixing its checksum.
-    const header = link.subarray(1024, 1536);
-    header[156] = '2'.charCodeAt(0);
-    header.write('        ', 148);
-    let sum = 0;
-    for (const b of header) sum += b;
-    header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    const link = await tarOf([{ name: 'run/run.json', data: runJson() }, { name: 'run/link', type: 'symlink', linkname: '/etc/passwd' }]);
+    const hardLink = await tarOf([{ name: 'run/run.json', data: runJson() }, { name: 'run/hard', type: 'link', linkname: 'run/run.json' }]);
     const target = new RunStore(tmp('cvb-arch-link-'));
-    await expect(importRunArchive(target, gzipSync(link))).rejects.toThrow(/symbolic link/);
+    await expect(importRunArchive(target, gzipSync(link))).rejects.toThrow(/"run\/link" is a symbolic link/);
+    await expect(importRunArchive(target, gzipSync(hardLink))).rejects.toThrow(/"run\/hard" is a hard link/);
     await expect(importRunArchive(target, Buffer.from('not an archive'))).rejects.toThrow(ArchiveError);
-    const whole = gzipSync(encodeTar([{ name: 'run/run.json', data: runJson() }, { name: 'run/big', data: Buffer.alloc(5000) }]));
+    const whole = gzipSync(await tarOf([{ name: 'run/run.json', data: runJson() }, { name: 'run/big', data: Buffer.alloc(5000) }]));
     await expect(importRunArchive(target, whole.subarray(0, whole.length - 40))).rejects.toThrow(/truncated|cut short/);
-    await expect(importRunArchive(target, gzipSync(encodeTar([{ name: 'run/metrics.jsonl', data: Buffer.from('') }])))).rejects.toThrow(/no run\/run.json/);
+    await expect(importRunArchive(target, gzipSync(await tarOf([{ name: 'run/metrics.jsonl', data: Buffer.from('') }])))).rejects.toThrow(/no run\/run.json/);
     expect(readdirSync(target.runsDir)).toEqual([]);
+  });
+
+  it('reads a long name from its pax record whole, and writes one for a name over 255 bytes', async () => {
+    const long = `run/eval/${'n'.repeat(150)}/${'m'.repeat(150)}/file.txt`;
+    const archive = await tarOf([{ name: 'run/run.json', data: runJson('20250101-000000-pax-abcdef') }, { name: long, data: Buffer.from('whole') }]);
+    // The second entry's header is a pax record (type 'x') that carries the path.
+    const paxHeader = archive.subarray(1024, 1536);
+    expect(String.fromCharCode(paxHeader[156])).toBe('x');
+    expect(archive.includes(Buffer.from(`path=${long}`))).toBe(true);
+    const target = new RunStore(tmp('cvb-arch-pax-'));
+    const imported = await importRunArchive(target, gzipSync(archive));
+    expect(readFileSync(join(target.runDir(imported.id), long.slice('run/'.length)), 'utf8')).toBe('whole');
+  });
+
+  it('refuses an archive that unpacks over the size cap, naming the entry, and keeps nothing of it', async () => {
+    const archive = gzipSync(await tarOf([{ name: 'run/run.json', data: runJson() }, { name: 'run/big.bin', data: Buffer.alloc(5000) }]));
+    const target = new RunStore(tmp('cvb-arch-big-'));
+    await expect(importRunArchive(target, archive, 4096)).rejects.toThrow(/"run\/big.bin" takes the archive over 4,096 bytes unpacked/);
+    expect(readdirSync(target.runsDir)).toEqual([]);
+    expect((await importRunArchive(target, archive, 8192)).id).toBe('r1');
   });
 
   it('imports a run that was running where it was archived as interrupted', async () => {
     const target = new RunStore(tmp('cvb-arch-live-'));
-    const imported = await importRunArchive(target, gzipSync(encodeTar([{ name: 'run/run.json', data: runJson('20250101-000000-live-abcdef') }])));
+    const imported = await importRunArchive(target, gzipSync(await tarOf([{ name: 'run/run.json', data: runJson('20250101-000000-live-abcdef') }])));
     expect(imported.status).toBe('interrupted');
     expect(imported.id).toBe('20250101-000000-live-abcdef');
   });
