@@ -377,7 +377,11 @@ export const ResizeModeSchema = z.enum(['squash', 'crop', 'pad']);
 export const DatasetSplitSchema = z.enum(['train', 'val', 'test']);
 export type DatasetSplit = z.infer<typeof DatasetSplitSchema>;
 
-const HostPathSchema = z.string().min(1, 'choose a folder or file').max(4096);
+/**
+ * A file or folder on the host's disk. The `hostPath` mark lets a test find every such field; the
+ * host checks each one against its path policy (`hostPathsIn`) before a method runs.
+ */
+export const HostPathSchema = z.string().min(1, 'choose a folder or file').max(4096).meta({ hostPath: true });
 
 export const DatasetImportRequestSchema = z.strictObject({
   source: z.discriminatedUnion('kind', [
@@ -496,11 +500,11 @@ export const LayerNameSchema = z
 
 const ImageNameSchema = z.string().min(1).max(1024);
 /**
- * One image: a file on the host's disk (the CLI, a file dropped in the desktop app; refused in
- * browser mode, where the host's disk is not the user's), or its bytes, base64-encoded.
+ * One image: a file on the host's disk (the CLI, a file dropped in the desktop app; in browser mode
+ * only inside the server's data roots), or its bytes, base64-encoded.
  */
 export const InferImageSchema = z.union([
-  z.strictObject({ name: ImageNameSchema, path: z.string().min(1).max(4096) }),
+  z.strictObject({ name: ImageNameSchema, path: HostPathSchema }),
   z.strictObject({
     name: ImageNameSchema,
     data: z.string().max(Math.ceil(INFER_LIMITS.imageBytes / 3) * 4, `must be at most ${INFER_LIMITS.imageBytes / 1024 / 1024} MiB of image data`),
@@ -764,7 +768,7 @@ export type RunExportResponse = z.infer<typeof RunExportResponseSchema>;
 export const RunImportRequestSchema = z.strictObject({
   source: z.union([
     /** An archive on the host's disk (the desktop app, the CLI). */
-    z.strictObject({ path: z.string().min(1).max(4096) }),
+    z.strictObject({ path: HostPathSchema }),
     /** The archive's bytes, base64 (browser mode). */
     z.strictObject({ data: z.string().min(1).max(Math.ceil(EXPORT_INLINE_MAX_BYTES / 3) * 4) }),
   ]),
