@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { HostPathSchema, RunIdSchema } from './ids';
 import { BestMetricSchema, FinalMetricsSchema, MetricEventSchema, TestMetricsSchema } from './metrics';
-import { TrainConfigSchema } from './training-config';
+import { RecordedTrainConfigSchema } from './training-config';
 
 export const RunStatusSchema = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
@@ -53,7 +53,7 @@ export const RunSummarySchema = z.object({
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
 export const RunDetailSchema = RunSummarySchema.extend({
-  config: TrainConfigSchema.nullable(),
+  config: RecordedTrainConfigSchema.nullable(),
   metrics: z.array(MetricEventSchema),
 });
 export type RunDetail = z.infer<typeof RunDetailSchema>;

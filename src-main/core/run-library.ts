@@ -7,7 +7,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 
 import { dirname, join } from 'node:path';
 import {
   EXPORT_INLINE_MAX_BYTES,
-  TrainConfigSchema,
+  RecordedTrainConfigSchema,
   type BackendName,
   type CheckpointName,
   type EvalResult,
@@ -134,7 +134,7 @@ export function createRunLibrary(options: RunLibraryOptions): RunLibrary {
   async function preprocessingOf(record: RunRecord, checkpointDir: string): Promise<Preprocessing> {
     const saved = readPreprocessing(checkpointDir) ?? readPreprocessing(store.runDir(record.id));
     if (saved) return saved;
-    const config = TrainConfigSchema.parse(record.config);
+    const config = RecordedTrainConfigSchema.parse(record.config);
     const dataset = await loadDataset(locations, config.dataset);
     const { trainIndices } = planTraining(config, dataset.train, dataset.val);
     const norm = channelStats(dataset.train, dataset.info.input[2], trainIndices);

@@ -177,6 +177,7 @@ const en = {
       pair: 'Enter two numbers, such as 0.08, 1',
       order: 'The first number cannot be larger than the second',
       nesterovNeedsMomentum: 'Nesterov needs a momentum above 0',
+      nesterovOptimizer: 'Only SGD and Momentum use Nesterov momentum',
     },
     progress: {
       top5: 'Top-5 {value}',
@@ -374,7 +375,7 @@ const en = {
     wholeNumber: 'Must be a whole number',
     min: 'Must be at least {min}',
     max: 'Must be at most {max}',
-    positive: 'Must be greater than 0',
+    maxLength: 'At most {max} characters',
     chooseModel: 'Choose a model',
     chooseDataset: 'Choose a dataset',
     chooseOptimizer: 'Choose an optimizer',

@@ -178,6 +178,7 @@ const zhCN: Messages = {
       pair: '请输入两个数，例如 0.08, 1',
       order: '第一个数不能大于第二个数',
       nesterovNeedsMomentum: 'Nesterov 需要大于 0 的动量',
+      nesterovOptimizer: '只有 SGD 和 Momentum 使用 Nesterov 动量',
     },
     progress: {
       top5: 'Top-5 {value}',
@@ -375,7 +376,7 @@ const zhCN: Messages = {
     wholeNumber: '必须是整数',
     min: '不能小于 {min}',
     max: '不能大于 {max}',
-    positive: '必须大于 0',
+    maxLength: '最多 {max} 个字符',
     chooseModel: '请选择模型',
     chooseDataset: '请选择数据集',
     chooseOptimizer: '请选择优化器',

@@ -4,7 +4,6 @@
  * `dataset.import.*` events, the catalog of standard datasets, and deleting.
  */
 import { defineStore } from 'pinia';
-import type { z } from 'zod';
 import { computed, reactive, ref, watch } from 'vue';
 import {
   AugmentOptionsSchema,
@@ -23,7 +22,7 @@ import {
   type EventMessage,
   type EventOf,
 } from '../../src-main/contract';
-import type { FieldMessage } from '../lib/validation';
+import { fieldErrorsOf, type FieldMessage } from '../lib/issue-messages';
 import { useConnectionStore } from './connection';
 import { useSystemStore } from './system';
 
@@ -85,24 +84,6 @@ export function importFieldOf(path: readonly PropertyKey[] | string | undefined)
   return (IMPORT_FIELDS as readonly string[]).includes(parts[0]) ? (parts[0] as ImportField) : null;
 }
 
-/** One zod issue as a message key; the schema's English text is the last resort. */
-export function importMessageForIssue(field: ImportField, issue: z.core.$ZodIssue, value: unknown): FieldMessage {
-  if (field === 'path') return { key: 'datasets.import.errors.choosePath' };
-  switch (issue.code) {
-    case 'invalid_type':
-      if (issue.expected === 'int') return { key: 'validation.wholeNumber' };
-      return value === undefined ? { key: 'validation.required' } : { key: 'validation.number' };
-    case 'too_small':
-      return issue.origin === 'string' ? { key: 'validation.required' } : { key: 'validation.min', params: { min: Number(issue.minimum) } };
-    case 'too_big':
-      return issue.origin === 'string'
-        ? { key: 'datasets.import.errors.nameLength', params: { max: Number(issue.maximum) } }
-        : { key: 'validation.max', params: { max: Number(issue.maximum) } };
-    default:
-      return { text: issue.message };
-  }
-}
-
 export type ImportValidation = { ok: true; request: DatasetImportRequest; errors: ImportFieldErrors } | { ok: false; errors: ImportFieldErrors };
 
 /** Validates the form with DatasetImportRequestSchema; one message per field, the first issue wins. */
@@ -110,14 +91,8 @@ export function validateImportForm(form: ImportForm): ImportValidation {
   const input = formToImportRequest(form);
   const parsed = DatasetImportRequestSchema.safeParse(input);
   if (parsed.success) return { ok: true, request: input as DatasetImportRequest, errors: {} };
-  const errors: ImportFieldErrors = {};
-  for (const issue of parsed.error.issues) {
-    const field = importFieldOf(issue.path);
-    if (!field || errors[field]) continue;
-    const value = field === 'path' ? form.path : input[field];
-    errors[field] = importMessageForIssue(field, issue, value);
-  }
-  return { ok: false, errors };
+  const choosePath = (field: ImportField) => (field === 'path' ? { key: 'datasets.import.errors.choosePath' } : undefined);
+  return { ok: false, errors: fieldErrorsOf(parsed.error.issues, input, importFieldOf, choosePath) };
 }
 
 // ---- Imports in flight ----
