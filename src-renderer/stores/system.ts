@@ -50,6 +50,11 @@ export const useSystemStore = defineStore('system', () => {
     loaded.value = modelsResult.ok && datasetsResult.ok;
   }
 
+  /** The Datasets screen refreshed the list: the Train form offers the same one. */
+  function setDatasets(list: DatasetInfo[]): void {
+    datasets.value = list;
+  }
+
   /** Asked each time: the log file moves on when it rotates. */
   async function loadAbout(): Promise<void> {
     const result = await connection.call('system.about', {});
@@ -71,5 +76,5 @@ export const useSystemStore = defineStore('system', () => {
     return recipes.value.find((recipe) => recipe.name === name);
   }
 
-  return { info, models, datasets, recipes, modelFamilies, loaded, loading, error, load, about, aboutError, loadAbout, findModel, findDataset, findRecipe };
+  return { info, models, datasets, recipes, modelFamilies, loaded, loading, error, load, setDatasets, about, aboutError, loadAbout, findModel, findDataset, findRecipe };
 });
