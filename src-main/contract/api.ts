@@ -22,6 +22,7 @@ import {
   RunStatusSchema,
   RunSummarySchema,
   SystemInfoSchema,
+  AboutInfoSchema,
   TrainConfigSchema,
   AugmentOptionsSchema,
   CatalogEntryInfoSchema,
@@ -69,6 +70,8 @@ const byId = z.strictObject({ id: RunIdSchema });
 
 export const methods = {
   'system.info': { request: empty, response: SystemInfoSchema },
+  /** Versions, the log file and the crash-dump folder, for the About panel and bug reports. */
+  'system.about': { request: empty, response: AboutInfoSchema },
   'models.list': { request: empty, response: z.array(ModelInfoSchema) },
   /** A network's layers, parameters, multiply-adds and activation memory, by a dry run (no weights). */
   'models.inspect': { request: ModelInspectRequestSchema, response: ModelInspectionSchema },

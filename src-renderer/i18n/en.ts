@@ -36,6 +36,19 @@ const en = {
   language: {
     label: 'Language',
   },
+  about: {
+    button: 'About and bug reports',
+    title: 'About this workbench',
+    close: 'Close',
+    version: 'Version',
+    platform: 'Platform',
+    logFile: 'Log file',
+    noLogFile: 'none (this host keeps no log file)',
+    crashDumps: 'Crash dumps',
+    noCrashDumps: 'none here (only the desktop app keeps them)',
+    bugReport: 'Reporting a bug? Include these versions and attach the log file, and a crash dump from that folder if the app crashed. Both stay on this machine; nothing is sent anywhere.',
+    failed: 'Could not ask the host: {message}',
+  },
   shortcuts: {
     button: 'Keyboard shortcuts',
     title: 'Keyboard shortcuts',

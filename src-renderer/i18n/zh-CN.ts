@@ -37,6 +37,19 @@ const zhCN: Messages = {
   language: {
     label: '语言',
   },
+  about: {
+    button: '关于与问题报告',
+    title: '关于本工作台',
+    close: '关闭',
+    version: '版本',
+    platform: '平台',
+    logFile: '日志文件',
+    noLogFile: '无（此主机不保存日志文件）',
+    crashDumps: '崩溃转储',
+    noCrashDumps: '此处没有（仅桌面版保存）',
+    bugReport: '要报告问题？请写明以上版本，并附上日志文件；如果程序崩溃过，再附上该文件夹中的崩溃转储。它们只保存在本机，不会发送到任何地方。',
+    failed: '无法向主机查询：{message}',
+  },
   shortcuts: {
     button: '键盘快捷键',
     title: '键盘快捷键',
