@@ -22,6 +22,7 @@ import { getModelMeta, listModels } from '../zoo';
 import { probeBackendInChild } from './backend-probe';
 import { createDatasetService } from './datasets';
 import { createInferenceService } from './inference';
+import { createJobService } from './jobs';
 import { checkModelOptions, modelHandlers } from './models';
 import { recipeHandlers } from './recipes';
 import { createRunLibrary } from './run-library';
@@ -96,6 +97,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     mode: options.mode,
     isRunning: (id) => active.has(id),
   });
+  const jobs = createJobService({ store, locations: datasets.locations, exportsDir: join(options.home, 'exports'), version: options.version ?? '0.0.0', mode: options.mode });
   const listeners = new Set<(message: EventMessage) => void>();
   const active = new Map<string, ActiveRun>();
   const progressIntervalMs = options.progressIntervalMs ?? 100;
@@ -243,6 +245,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     ...datasets.handlers,
     ...inference.handlers,
     ...library.handlers,
+    ...jobs.handlers,
     ...modelHandlers,
     ...recipeHandlers,
     'system.info': async () => ({

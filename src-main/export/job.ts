@@ -70,9 +70,17 @@ export class JobExportError extends Error {
   }
 }
 
-/** The run's training network described for the job: graph, weight manifest, parameter count. */
-export function describeJobModel(config: TrainConfig, input: [number, number, number], classes: number): JobModel {
+/**
+ * The run's training network described for the job: graph, weight manifest, parameter count. It is
+ * built once to read them; in a host process, which has no tensor backend of its own, on TF.js's cpu.
+ */
+export async function describeJobModel(config: TrainConfig, input: [number, number, number], classes: number): Promise<JobModel> {
   if (!getModelMeta(config.model)) throw new JobExportError('model', `unknown model "${config.model}"`);
+  if (!tf.engine().backendName) {
+    await tf.setBackend('cpu');
+    // The cpu backend's first write prints advice to install tfjs-node: noise on a CLI's stderr for one model build.
+    Object.assign(tf.backend(), { firstUse: false });
+  }
   const model = buildTrainingModel(config, input, classes, config.modelOptions);
   try {
     const weights = model.weights.map((weight) => {
@@ -119,7 +127,7 @@ export interface JobExportOptions {
 }
 
 /** The job.json of a run. */
-export function describeJob({ record, dataset, datasetPath, workbenchVersion }: JobExportOptions): JobFile {
+export async function describeJob({ record, dataset, datasetPath, workbenchVersion }: JobExportOptions): Promise<JobFile> {
   const parsed = TrainConfigSchema.safeParse(record.config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -132,7 +140,7 @@ export function describeJob({ record, dataset, datasetPath, workbenchVersion }: 
     run: { id: record.id, name: record.meta?.name ?? null },
     config,
     dataset: { id: dataset.id, name: dataset.name, classes: [...dataset.classes], input: [...dataset.input] as [number, number, number], path: datasetPath },
-    model: describeJobModel(config, dataset.input as [number, number, number], dataset.classes.length),
+    model: await describeJobModel(config, dataset.input as [number, number, number], dataset.classes.length),
     workbench: { version: workbenchVersion },
   };
 }

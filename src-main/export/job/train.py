@@ -189,7 +189,7 @@ class ArraySplit:
         return len(self.labels)
 
     def image(self, index):
-        return torch.from_numpy(np.ascontiguousarray(self.images[index].transpose(2, 0, 1)))
+        return torch.from_numpy(self.images[index].transpose(2, 0, 1).copy())
 
 
 class FolderSplit:

@@ -96,7 +96,7 @@ describe('a run exported as a PyTorch job', () => {
     ['densenet_bc_100_k12', [16, 16, 3], {}],
     ['seresnet50', [16, 16, 3], { smallInput: true }],
   ] as const)('%s: model.py has the parameter count of cvb inspect, and its converted weights give the same logits', async (model, input, options) => {
-    const job = describeJob({ record: record(model, options), dataset: dataset([...input]), datasetPath: null, workbenchVersion: 'test' });
+    const job = await describeJob({ record: record(model, options), dataset: dataset([...input]), datasetPath: null, workbenchVersion: 'test' });
     const dir = join(mkdtempSync(join(tmpdir(), 'cvb-job-')), 'job');
     expect(writeJobFolder(job, dir)).toEqual([...JOB_FILES]);
 
