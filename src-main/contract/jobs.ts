@@ -3,7 +3,7 @@
  * come back through `runs.import` with the job's run folder as the source path.
  */
 import { z } from 'zod';
-import { RunIdSchema } from './schemas';
+import { RunIdSchema } from './ids';
 
 export const RunJobExportRequestSchema = z.strictObject({
   id: RunIdSchema,

@@ -7,8 +7,8 @@ import type { SystemInfo } from '../contract';
 import { findDatasetDirs, listDatasets, type DatasetLocations } from '../data/datasets';
 import { describeJob, JobExportError, writeJobFolder } from '../export/job';
 import type { RunStore } from '../store/runs';
+import { fail, guardedBy, WorkbenchError } from './errors';
 import type { Handlers } from './handlers';
-import { WorkbenchError } from './workbench';
 
 export interface JobServiceOptions {
   store: RunStore;
@@ -18,30 +18,28 @@ export interface JobServiceOptions {
   mode: SystemInfo['mode'];
 }
 
+const guarded = guardedBy((error) =>
+  error instanceof JobExportError ? new WorkbenchError({ code: 'invalid_request', field: error.field, message: `${error.field}: ${error.message}` }) : error,
+);
+
 export function createJobService(options: JobServiceOptions): { handlers: Handlers<'runs.exportJob'> } {
   const { store, locations } = options;
   return {
     handlers: {
-      'runs.exportJob': async ({ id, out }) => {
+      'runs.exportJob': guarded(async ({ id, out }) => {
         const record = store.read(id);
         if (out !== undefined && options.mode === 'serve') {
-          throw new WorkbenchError({ code: 'invalid_request', field: 'out', message: "out: in browser mode the host's disk is not yours; leave out empty and the job is written to the exports folder" });
+          fail({ code: 'invalid_request', field: 'out', message: "out: in browser mode the host's disk is not yours; leave out empty and the job is written to the exports folder" });
         }
         const dataset = (await listDatasets(locations)).find((d) => d.id === record.config.dataset);
         if (!dataset) {
-          throw new WorkbenchError({ code: 'unavailable', field: 'id', message: `the run's dataset "${record.config.dataset}" is not in this workbench; import it first (the job needs its classes and input size)` });
+          return fail({ code: 'unavailable', field: 'id', message: `the run's dataset "${record.config.dataset}" is not in this workbench; import it first (the job needs its classes and input size)` });
         }
         const datasetPath = (await findDatasetDirs(locations)).get(dataset.id)?.dir ?? null;
         const path = resolve(out ?? join(options.exportsDir, `${id}-pytorch-job`));
-        try {
-          const job = await describeJob({ record, dataset, datasetPath, workbenchVersion: options.version });
-          const files = writeJobFolder(job, path);
-          return { path, files, trainableParameters: job.model.trainableParameters };
-        } catch (error) {
-          if (error instanceof JobExportError) throw new WorkbenchError({ code: 'invalid_request', field: error.field, message: `${error.field}: ${error.message}` });
-          throw error;
-        }
-      },
+        const job = await describeJob({ record, dataset, datasetPath, workbenchVersion: options.version });
+        return { path, files: writeJobFolder(job, path), trainableParameters: job.model.trainableParameters };
+      }),
     },
   };
 }
