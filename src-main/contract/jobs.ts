@@ -3,12 +3,12 @@
  * come back through `runs.import` with the job's run folder as the source path.
  */
 import { z } from 'zod';
-import { RunIdSchema } from './ids';
+import { HostPathSchema, RunIdSchema } from './ids';
 
 export const RunJobExportRequestSchema = z.strictObject({
   id: RunIdSchema,
   /** Where the job folder is written on the host (the CLI's --out); default <home>/exports/<id>-pytorch-job. */
-  out: z.string().min(1).max(4096).optional(),
+  out: HostPathSchema.optional(),
 });
 
 export const RunJobExportResponseSchema = z.object({

@@ -3,7 +3,6 @@
  * Its results come back through runs.import (run-library.ts), which takes the job's run folder.
  */
 import { join, resolve } from 'node:path';
-import type { SystemInfo } from '../contract';
 import { findDatasetDirs, listDatasets, type DatasetLocations } from '../data/datasets';
 import { describeJob, JobExportError, writeJobFolder } from '../export/job';
 import type { RunStore } from '../store/runs';
@@ -15,7 +14,6 @@ export interface JobServiceOptions {
   locations: DatasetLocations;
   exportsDir: string;
   version: string;
-  mode: SystemInfo['mode'];
 }
 
 const guarded = guardedBy((error) =>
@@ -28,9 +26,6 @@ export function createJobService(options: JobServiceOptions): { handlers: Handle
     handlers: {
       'runs.exportJob': guarded(async ({ id, out }) => {
         const record = store.read(id);
-        if (out !== undefined && options.mode === 'serve') {
-          fail({ code: 'invalid_request', field: 'out', message: "out: in browser mode the host's disk is not yours; leave out empty and the job is written to the exports folder" });
-        }
         const dataset = (await listDatasets(locations)).find((d) => d.id === record.config.dataset);
         if (!dataset) {
           return fail({ code: 'unavailable', field: 'id', message: `the run's dataset "${record.config.dataset}" is not in this workbench; import it first (the job needs its classes and input size)` });

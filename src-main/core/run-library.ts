@@ -12,7 +12,6 @@ import {
   type CheckpointName,
   type EvalResult,
   type RunExportResponse,
-  type SystemInfo,
 } from '../contract';
 import { channelStats } from '../data/batches';
 import { encodePng } from '../data/augment';
@@ -40,7 +39,6 @@ export interface RunLibraryOptions {
   workerEntry: string;
   workerExecPath?: string;
   workerEnv?: Record<string, string>;
-  mode: SystemInfo['mode'];
   /** True while Core has a live training worker for the run (run.json may lag behind). */
   isRunning?: (id: string) => boolean;
   /** Where exports are written; default <home>/exports. */
@@ -217,9 +215,6 @@ export function createRunLibrary(options: RunLibraryOptions): RunLibrary {
       'runs.import': guarded(async ({ source }) => {
         let record: RunRecord;
         if ('path' in source) {
-          if (options.mode === 'serve') {
-            fail({ code: 'invalid_request', field: 'source.path', message: "source.path: in browser mode the host's disk is not yours; send the archive's bytes as source.data" });
-          }
           if (!existsSync(source.path)) fail({ code: 'not_found', field: 'source.path', message: `source.path: no file or folder at ${source.path}` });
           // A folder is a run folder, e.g. the one a PyTorch job wrote (export/import.ts).
           record = statSync(source.path).isDirectory() ? importRunFolder(store, source.path) : await importRunArchive(store, createReadStream(source.path));

@@ -27,6 +27,7 @@ import { recipeHandlers } from './recipes';
 import { createRunLibrary } from './run-library';
 import type { Handlers } from './handlers';
 import type { ContractHost } from './host';
+import { ANY_HOST_PATH, hostPathsUnder, type HostPathPolicy } from './host-paths';
 import { forkWorker, type WorkerExit, type WorkerProcess } from './workers';
 
 export interface WorkbenchOptions {
@@ -35,6 +36,8 @@ export interface WorkbenchOptions {
   /** The app's bundled resources (sample datasets). */
   resourcesDir: string;
   mode: SystemInfo['mode'];
+  /** Which host paths requests may name; default: any, except in browser mode (none: uploads only). */
+  hostPaths?: HostPathPolicy;
   /** The bundled training worker script (dist/main/train-worker.js). */
   workerEntry: string;
   /** Inside Electron: the Electron binary run as Node (with ELECTRON_RUN_AS_NODE=1 in workerEnv). */
@@ -78,18 +81,17 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     execPath: options.workerExecPath,
     env: options.workerEnv,
     datasetRoots: datasets.locations.roots,
-    allowPaths: options.mode !== 'serve',
   });
+  const hostPaths = options.hostPaths ?? (options.mode === 'serve' ? hostPathsUnder([]) : ANY_HOST_PATH);
   const library = createRunLibrary({
     store,
     datasetRoots: datasets.locations.roots,
     workerEntry: options.workerEntry,
     workerExecPath: options.workerExecPath,
     workerEnv: options.workerEnv,
-    mode: options.mode,
     isRunning: (id) => active.has(id),
   });
-  const jobs = createJobService({ store, locations: datasets.locations, exportsDir: join(options.home, 'exports'), version: options.version ?? '0.0.0', mode: options.mode });
+  const jobs = createJobService({ store, locations: datasets.locations, exportsDir: join(options.home, 'exports'), version: options.version ?? '0.0.0' });
   const listeners = new Set<(message: EventMessage) => void>();
   const active = new Map<string, ActiveRun>();
   const progressIntervalMs = options.progressIntervalMs ?? 100;
@@ -275,9 +277,11 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   async function request(method: unknown, params: unknown): Promise<Result<unknown>> {
     const parsed = parseRequest(method, params);
     if (!parsed.ok) return parsed;
+    const checked = await hostPaths.check(parsed.method, parsed.params);
+    if (!checked.ok) return checked;
     try {
       const handler = handlers[parsed.method] as (params: unknown) => Promise<unknown> | unknown;
-      return { ok: true, value: await handler(parsed.params) };
+      return { ok: true, value: await handler(checked.params) };
     } catch (error) {
       return { ok: false, error: toApiError(error) };
     }
