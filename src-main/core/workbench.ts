@@ -21,6 +21,7 @@ import { probeBackendInChild } from './backend-probe';
 import { createDatasetService } from './datasets';
 import { toApiError, WorkbenchError } from './errors';
 import { createInferenceService } from './inference';
+import { createJobService } from './jobs';
 import { checkModelOptions, modelHandlers } from './models';
 import { recipeHandlers } from './recipes';
 import { createRunLibrary } from './run-library';
@@ -98,6 +99,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     workerEnv: options.workerEnv,
     isRunning: (id) => active.has(id),
   });
+  const jobs = createJobService({ store, locations: datasets.locations, exportsDir: join(options.home, 'exports'), version: options.version ?? '0.0.0' });
   const listeners = new Set<(message: EventMessage) => void>();
   const active = new Map<string, ActiveRun>();
   const progressIntervalMs = options.progressIntervalMs ?? 100;
@@ -234,6 +236,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     ...datasets.handlers,
     ...inference.handlers,
     ...library.handlers,
+    ...jobs.handlers,
     ...modelHandlers,
     ...recipeHandlers,
     'system.about': () => ({

@@ -292,6 +292,8 @@ const en = {
       button: 'Import run…',
       tooBig: 'The archive is {size} MiB; the window can send at most {max} MiB. Use `cvb runs import FILE` on the host instead.',
       done: 'Imported as {id}.',
+      dropHint: 'Drop a run archive or a run folder (such as the one a PyTorch job wrote) here to import it.',
+      dropNeedsDesktop: 'This window cannot read a dropped folder’s path; on the host run `cvb runs import FOLDER` instead.',
     },
     meta: {
       title: 'Name, tags and notes',
@@ -312,6 +314,9 @@ const en = {
       exportModel: 'Export model',
       exportMetrics: 'Metrics CSV',
       exportArchive: 'Export run archive',
+      exportJob: 'Export for a cluster',
+      exportJobHint: 'A PyTorch DDP job folder (torchrun, Slurm, Ray) that trains this network with this run’s recipe; its results import back here.',
+      jobWritten: 'PyTorch job written on the host at {path} ({params} trainable parameters). Launch it with torchrun as its README.md says, then drop the run folder it writes on the Runs screen (or run `cvb runs import FOLDER`).',
       archiveWhenDone: 'A run can be archived once it has stopped.',
       delete: 'Delete',
       deleteWhenDone: 'Stop the run before deleting it.',

@@ -293,6 +293,8 @@ const zhCN: Messages = {
       button: '导入运行…',
       tooBig: '归档大小为 {size} MiB，窗口最多只能发送 {max} MiB。请在主机上使用 `cvb runs import FILE`。',
       done: '已导入为 {id}。',
+      dropHint: '将运行归档或运行文件夹（例如 PyTorch 作业写出的文件夹）拖放到此处即可导入。',
+      dropNeedsDesktop: '此窗口无法读取拖入文件夹的路径；请在主机上运行 `cvb runs import FOLDER`。',
     },
     meta: {
       title: '名称、标签和备注',
@@ -313,6 +315,9 @@ const zhCN: Messages = {
       exportModel: '导出模型',
       exportMetrics: '指标 CSV',
       exportArchive: '导出运行归档',
+      exportJob: '导出为集群作业',
+      exportJobHint: '生成 PyTorch DDP 作业文件夹（torchrun、Slurm、Ray），按此运行的训练方案训练同一网络；结果可导回此处。',
+      jobWritten: 'PyTorch 作业已写入主机上的 {path}（{params} 个可训练参数）。按其 README.md 用 torchrun 启动，然后将其写出的运行文件夹拖放到“运行”页面（或运行 `cvb runs import FOLDER`）。',
       archiveWhenDone: '运行停止后才能归档。',
       delete: '删除',
       deleteWhenDone: '请先停止运行再删除。',
