@@ -18,7 +18,7 @@ export async function serveCommand(context: CommandContext): Promise<number> {
   const bindHost = values.host ?? '127.0.0.1';
   const rendererDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) {
-    throw invalid(undefined, `the renderer is not built (${rendererDir}/index.html is missing); run \`npm run build\` first`);
+    throw invalid(undefined, `the renderer is not built (${rendererDir}/index.html is missing); run \`npm run build\` first, or start it with \`npm run cvb -- serve\`, which builds it`);
   }
   const warning = exposureWarning(bindHost, port);
   if (warning) process.stderr.write(`WARNING: ${warning}\n`);
