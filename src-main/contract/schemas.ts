@@ -3,7 +3,7 @@
  * DOM imports, so both runtimes can import this file.
  */
 import { z } from 'zod';
-import { SwitchSpecSchema } from './models';
+import { ModelOptionsSchema, SwitchSpecSchema } from './models';
 
 /** Hard limits a request may not exceed; the UI shows them next to the fields. */
 export const LIMITS = {
@@ -242,6 +242,8 @@ export const RunSummarySchema = z.object({
   starred: z.boolean().optional(),
   best: BestMetricSchema.nullable().optional(),
   test: TestMetricsSchema.nullable().optional(),
+  /** The switches the run set (its config's modelOptions), so a list can tell runs of one model apart. */
+  modelOptions: ModelOptionsSchema.optional(),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 

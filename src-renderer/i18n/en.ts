@@ -250,6 +250,20 @@ const en = {
     hint: 'Scroll to zoom, drag to pan, double-click to reset.',
     empty: 'No points yet',
   },
+  runNames: {
+    without: 'no {name}',
+    value: '{name} {value}',
+    short: {
+      batchNorm: 'BN',
+      se: 'SE',
+      lrn: 'LRN',
+      widthMultiplier: 'width',
+      auxHeads: 'aux heads',
+      seReduction: 'SE r',
+      growthRate: 'k',
+      compression: 'θ',
+    },
+  },
   runs: {
     title: 'Runs',
     subtitle: 'Every run saved in the workbench folder.',
@@ -356,6 +370,8 @@ const en = {
     },
   },
   detail: {
+    switch: 'Switch: {name}',
+    switchDefault: '{value} (default)',
     back: 'All runs',
     resume: 'Resume',
     resumeHint: 'Continue from the last checkpoint: the same curve, as if it had never stopped',

@@ -251,6 +251,20 @@ const zhCN: Messages = {
     hint: '滚轮缩放，拖动平移，双击重置。',
     empty: '暂无数据点',
   },
+  runNames: {
+    without: '无 {name}',
+    value: '{name} {value}',
+    short: {
+      batchNorm: 'BN',
+      se: 'SE',
+      lrn: 'LRN',
+      widthMultiplier: '宽度',
+      auxHeads: '辅助分类器',
+      seReduction: 'SE r',
+      growthRate: 'k',
+      compression: 'θ',
+    },
+  },
   runs: {
     title: '运行记录',
     subtitle: '工作台文件夹中保存的所有运行。',
@@ -357,6 +371,8 @@ const zhCN: Messages = {
     },
   },
   detail: {
+    switch: '开关：{name}',
+    switchDefault: '{value}（默认）',
     back: '全部运行',
     resume: '继续训练',
     resumeHint: '从最近的检查点继续：曲线与从未中断时相同',

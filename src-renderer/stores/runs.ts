@@ -93,7 +93,8 @@ export function emptyFilter(): RunFilter {
 }
 
 function haystack(run: RunSummary): string {
-  return [run.id, run.name, run.model, run.dataset, run.status, run.backend, run.notes, ...(run.tags ?? []), run.damaged ? 'damaged' : '']
+  const switches = Object.entries(run.modelOptions ?? {}).map(([name, value]) => `${name} ${String(value)}`);
+  return [run.id, run.name, run.model, run.dataset, run.status, run.backend, run.notes, ...(run.tags ?? []), ...switches, run.damaged ? 'damaged' : '']
     .filter(Boolean)
     .join(' ')
     .toLowerCase();
