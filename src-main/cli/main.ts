@@ -9,29 +9,13 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { createWorkbench, type Workbench } from '../core/workbench';
+import { createWorkbench } from '../core/workbench';
 import { resolveHome } from './home';
-import { benchCommand } from './bench';
-import { dataCommand } from './data';
-import { evalCommand } from './eval';
-import { predictCommand } from './predict';
-import { inspectCommand } from './inspect';
+import { commands } from './commands';
 import { invalid, printError, UsageError } from './output';
-import { modelsCommand } from './models';
-import { runsCommand } from './runs';
-import { serveCommand } from './serve';
-import { trainCommand } from './train';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..');
-
-export interface CommandContext {
-  args: string[];
-  json: boolean;
-  home: string;
-  open(mode: 'cli' | 'serve'): Promise<Workbench>;
-}
 
 const USAGE = `usage: cvb <command> [options]
 
@@ -58,35 +42,9 @@ commands:
 
 options:
   --home DIR   data folder (default: CVB_HOME, else the desktop app's user-data folder)
+               every option that takes a value takes it as --name VALUE or --name=VALUE
   --json       machine-readable output
 `;
-
-export const COMMON_OPTIONS = {
-  home: { type: 'string' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} satisfies ParseArgsConfig['options'];
-
-/** parseArgs with our error shape: an unknown flag or a missing value names the flag. */
-export function parseCommandArgs<O extends ParseArgsConfig['options']>(args: string[], options: O, allowPositionals = true) {
-  const all = { ...COMMON_OPTIONS, ...options } as ParseArgsConfig['options'] & object;
-  // `--lr -1` is a negative number, not a missing value: join it so the value's own check answers.
-  const joined: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const name = args[i].startsWith('--') ? args[i].slice(2) : '';
-    if (all[name]?.type === 'string' && /^-(\d|\.\d)/.test(args[i + 1] ?? '')) {
-      joined.push(`${args[i]}=${args[i + 1]}`);
-      i++;
-    } else joined.push(args[i]);
-  }
-  try {
-    return parseArgs({ args: joined, options: all as O & typeof COMMON_OPTIONS, allowPositionals, strict: true });
-  } catch (error) {
-    const message = (error as Error).message;
-    const flag = /'(--?[\w-]+)/.exec(message)?.[1];
-    throw invalid(flag?.replace(/^-+/, ''), message);
-  }
-}
 
 function version(): string {
   try {
@@ -96,17 +54,6 @@ function version(): string {
   }
 }
 
-const commands: Record<string, (context: CommandContext) => Promise<number>> = {
-  serve: serveCommand,
-  train: trainCommand,
-  runs: runsCommand,
-  models: modelsCommand,
-  inspect: inspectCommand,
-  data: dataCommand,
-  predict: predictCommand,
-  bench: benchCommand,
-  eval: evalCommand,
-};
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
@@ -118,11 +65,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const command = commands[name];
     if (!command) throw invalid('command', `unknown command "${name}"; commands: ${Object.keys(commands).join(', ')}`);
-    const homeIndex = args.indexOf('--home');
-    const home = resolveHome(homeIndex >= 0 ? args[homeIndex + 1] : undefined);
-    return await command({
-      args,
-      json,
+    const parsed = command.parse(args);
+    const home = resolveHome(parsed.home);
+    return await parsed.run({
+      json: parsed.json,
       home,
       open: (mode) =>
         createWorkbench({

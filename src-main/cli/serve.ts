@@ -3,14 +3,14 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exposureWarning, startServer } from '../serve/server';
-import type { CommandContext } from './main';
-import { parseCommandArgs } from './main';
+import { defineCommand, type Options } from './args';
 import { invalid } from './output';
 
 export const DEFAULT_PORT = 7860;
 
-export async function serveCommand(context: CommandContext): Promise<number> {
-  const { values } = parseCommandArgs(context.args, { port: { type: 'string' }, host: { type: 'string' } }, false);
+const SERVE_OPTIONS = { port: { type: 'string' }, host: { type: 'string' } } satisfies Options;
+
+export const serveCommand = defineCommand(SERVE_OPTIONS, false, async (context, { values }) => {
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw invalid('port', `--port: must be a whole number from 0 to 65535 (received ${JSON.stringify(values.port)})`);
@@ -43,4 +43,4 @@ export async function serveCommand(context: CommandContext): Promise<number> {
   await server.close();
   await workbench.close();
   return 0;
-}
+});
