@@ -187,6 +187,7 @@ const en = {
       nesterovNeedsMomentum: 'Nesterov needs a momentum above 0',
     },
     progress: {
+      top1: 'Top-1 {value}',
       top5: 'Top-5 {value}',
       learningRate: 'LR {value}',
     },

@@ -188,7 +188,8 @@ const zhCN: Messages = {
       nesterovNeedsMomentum: 'Nesterov 需要大于 0 的动量',
     },
     progress: {
-      top5: 'Top-5 {value}',
+      top1: 'Top-1 准确率 {value}',
+      top5: 'Top-5 准确率 {value}',
       learningRate: '学习率 {value}',
     },
     chart: {

@@ -256,7 +256,11 @@ export const useRunsStore = defineStore('runs', () => {
       evaluationError.value = result.error;
       return false;
     }
-    if (detailId.value === id) evaluation.value = result.value;
+    if (detailId.value === id) {
+      evaluation.value = result.value;
+      // The summary's test accuracy is the evaluation's: show it now, not after the next runs.get.
+      if (detail.value?.id === id) detail.value = { ...detail.value, test: { accuracy: result.value.accuracy, top5: result.value.top5 } };
+    }
     scheduleRefresh(0);
     return true;
   }

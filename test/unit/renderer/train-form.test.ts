@@ -1,14 +1,15 @@
 // @vitest-environment jsdom
 import { mount } from '@vue/test-utils';
-import { createPinia, setActivePinia } from 'pinia';
+import { createPinia, getActivePinia, setActivePinia } from 'pinia';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import TrainForm from '../../../src-renderer/components/train/TrainForm.vue';
+import TrainProgress from '../../../src-renderer/components/train/TrainProgress.vue';
 import { createAppI18n } from '../../../src-renderer/i18n';
 import { useConnectionStore } from '../../../src-renderer/stores/connection';
 import { useSystemStore } from '../../../src-renderer/stores/system';
 import { useTrainingStore } from '../../../src-renderer/stores/training';
 import type { ModelInfo } from '../../../src-main/contract';
-import { MODELS, settle, standardClient, summary, type FakeClient } from './fake-client';
+import { MODELS, settle, standardClient, stepLine, summary, type FakeClient } from './fake-client';
 
 async function mountForm(client: FakeClient) {
   const pinia = createPinia();
@@ -214,5 +215,24 @@ describe('Train form', () => {
     expect(training.advancedOpen).toBe(true);
     expect(document.activeElement?.id).toBe('input-weightDecay');
     wrapper.unmount();
+  });
+
+  it('says Stopping… from the press of Stop until the run has ended, and shows top-1 next to top-5', async () => {
+    const client = standardClient().handle('runs.stop', () => ({ ok: true, value: summary({ status: 'running' }) }));
+    const { wrapper, training } = await mountForm(client);
+    const progress = mount(TrainProgress, { global: { plugins: [getActivePinia()!, createAppI18n('en')] } });
+    await wrapper.get('[data-testid="start-button"]').trigger('click');
+    await settle();
+    client.emit({ event: 'run.progress', data: { runId: 'run-1', epoch: 1, epochs: 3, step: 5, stepsPerEpoch: 10, totalSteps: 0, imagesPerSec: 50, etaSeconds: 10, metrics: [{ ...stepLine(5), top5Accuracy: 0.9 }] } });
+    await settle();
+    expect(progress.get('[data-testid="progress-top1"]').text()).toBe('Top-1 5.0%');
+    expect(progress.get('[data-testid="progress-top5"]').text()).toBe('Top-5 90.0%');
+    await wrapper.get('[data-testid="stop-button"]').trigger('click');
+    await settle();
+    expect(training.stopping).toBe(true);
+    expect(progress.get('.badge').text()).toBe('Stopping…');
+    client.emit({ event: 'run.status', data: { runId: 'run-1', status: 'stopped', error: null } });
+    await settle();
+    expect(progress.get('.badge').text()).toBe('Stopped');
   });
 });
