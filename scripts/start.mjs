@@ -7,7 +7,6 @@
 //
 // Plain Node, no dependencies: it runs before `npm ci` has ever been run.
 import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILD, staleness } from './lib/build.mjs';
