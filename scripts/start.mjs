@@ -7,11 +7,11 @@
 //
 // Plain Node, no dependencies: it runs before `npm ci` has ever been run.
 import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILD, staleness } from './lib/build.mjs';
 import { ensureDependencies } from './lib/dependencies.mjs';
+import { installedElectron } from './lib/electron-binary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -26,31 +26,6 @@ function log(message) {
   console.log(`[start] ${message}`);
 }
 
-function mtime(file) {
-  try {
-    return fs.statSync(file).mtimeMs;
-  } catch {
-    return null;
-  }
-}
-
-/** The newest modification time under `target` (a file or a folder), or 0 when it does not exist. */
-function newestMtime(target) {
-  let stat;
-  try {
-    stat = fs.statSync(target);
-  } catch {
-    return 0;
-  }
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const entry of fs.readdirSync(target, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-    newest = Math.max(newest, newestMtime(path.join(target, entry.name)));
-  }
-  return newest;
-}
-
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32', ...options });
   if (result.error) throw result.error;
@@ -60,38 +35,13 @@ function run(command, args, options = {}) {
 // (1) Dependencies: scripts/lib/dependencies.mjs.
 
 // (2) Build: skipped when every output is newer than every input.
-const BUILD_INPUTS = ['src-main', 'src-renderer', 'index.html', 'package.json', 'package-lock.json', 'scripts/build-main.mjs', 'vite.config.ts', 'vite.config.mts', 'tsconfig.base.json', 'tsconfig.web.json'];
-const BUILD_OUTPUTS = ['dist/main/electron-main.cjs', 'dist/main/preload.cjs', 'dist/main/cli.js', 'dist/main/train-worker.js', 'dist/renderer/index.html'];
-
 function ensureBuilt() {
-  const outputs = BUILD_OUTPUTS.map((file) => mtime(path.join(root, file)));
-  const oldestOutput = outputs.includes(null) ? null : Math.min(...outputs);
-  const newestInput = Math.max(...BUILD_INPUTS.map((input) => newestMtime(path.join(root, input))));
-  if (!forceBuild && oldestOutput !== null && newestInput < oldestOutput) return;
+  if (!forceBuild && staleness(BUILD) === null) return;
   log('building (npm run build)');
   const status = run(npm, ['run', '--silent', 'build']);
   if (status !== 0) {
     console.error('[start] the build failed; see the output above.');
     process.exit(status);
-  }
-}
-
-// (3) Electron's binary: node_modules/electron resolves to its path and throws when it is absent.
-function electronBinary() {
-  const require = createRequire(path.join(root, 'package.json'));
-  let resolved;
-  try {
-    resolved = require.resolve('electron');
-  } catch {
-    return { path: null, reason: 'the electron package is not installed' };
-  }
-  delete require.cache[resolved];
-  try {
-    const binary = require(resolved);
-    if (typeof binary === 'string' && fs.existsSync(binary)) return { path: binary, reason: null };
-    return { path: null, reason: `${binary} does not exist` };
-  } catch (error) {
-    return { path: null, reason: error instanceof Error ? error.message : String(error) };
   }
 }
 
@@ -105,7 +55,7 @@ function downloadFailureReason(output) {
 }
 
 function findOrFetchElectron() {
-  const found = electronBinary();
+  const found = installedElectron(root);
   if (found.path || found.reason === 'the electron package is not installed') return found;
   if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) return { path: null, reason: 'ELECTRON_SKIP_BINARY_DOWNLOAD is set' };
   const installer = path.join(root, 'node_modules', 'electron', 'install.js');
@@ -114,7 +64,7 @@ function findOrFetchElectron() {
     const timedOut = result.error.code === 'ETIMEDOUT';
     return { path: null, reason: timedOut ? `the download took longer than ${DOWNLOAD_TIMEOUT_MS / 1000} s` : result.error.message };
   }
-  const after = electronBinary();
+  const after = installedElectron(root);
   if (after.path) return after;
   return { path: null, reason: result.status === 0 ? after.reason : downloadFailureReason(`${result.stderr}\n${result.stdout}`) };
 }

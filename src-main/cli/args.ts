@@ -5,7 +5,7 @@
  * option or a missing value exits 2 with an error that names the option.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Workbench } from '../core/workbench';
+import type { Workbench, WorkbenchOptions } from '../core/workbench';
 import { invalid } from './output';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
@@ -20,7 +20,7 @@ export interface CommandContext {
   json: boolean;
   /** The data folder: --home, else CVB_HOME, else the desktop app's own. */
   home: string;
-  open(mode: 'cli' | 'serve'): Promise<Workbench>;
+  open(mode: 'cli' | 'serve', options?: Pick<WorkbenchOptions, 'hostPaths' | 'log'>): Promise<Workbench>;
 }
 
 /** parseArgs with our error shape: an unknown option or a missing value names the option. */

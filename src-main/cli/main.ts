@@ -1,6 +1,6 @@
 /**
  * `cvb`: the workbench on the command line (the same Core the desktop app hosts).
- *   cvb serve  [--port N] [--host H]        browser mode
+ *   cvb serve  [--port N] [--host H] [--data-root DIR ...]   browser mode
  *   cvb train  --model NAME [...] [--json]  train, one JSON object per line with --json
  *   cvb runs   list|show ID [--json]
  *   cvb models [--json]
@@ -20,7 +20,9 @@ const repoRoot = join(here, '..', '..');
 const USAGE = `usage: cvb <command> [options]
 
 commands:
-  serve   [--port N] [--host H]            serve the workbench to a browser (default 127.0.0.1:7860)
+  serve   [--port N] [--host H] [--data-root DIR ...]
+          serve the workbench to a browser (default 127.0.0.1:7860); browser users may name
+          files on this machine only inside a --data-root folder (repeatable; none: uploads only)
   train   --model NAME [--data ID] [--epochs N] [--batch-size N] [--lr X] [--max-steps N]
           [--optimizer sgd|momentum|adam|adamw|rmsprop] [--momentum X] [--nesterov] [--weight-decay X]
           [--schedule constant|step|multistep|cosine|onecycle] [--milestones A,B] [--gamma X]
@@ -29,7 +31,7 @@ commands:
           [--option SWITCH=VALUE ...] [--seed N] [--backend tensorflow|wasm|cpu]
   train   --resume RUN_ID                  continue a stopped or interrupted run exactly
   runs    list | show ID | update ID [--name N] [--notes T] [--tag T ...] [--star] | delete ID
-          | export ID [--kind archive|model|metrics] [--out PATH] | import ARCHIVE
+          | export ID [--kind archive|model|metrics|pytorch] [--out PATH] | import ARCHIVE|FOLDER
   eval    RUN_ID [--checkpoint best|last] [--json]   test-set accuracy, top-5, per class, confusion
   models  list the registered networks
   inspect NAME [--input N|HxWxC] [--classes N] [--batch-size N] [--option NAME=VALUE ...]
@@ -70,8 +72,9 @@ export async function main(argv: string[]): Promise<number> {
     return await parsed.run({
       json: parsed.json,
       home,
-      open: (mode) =>
+      open: (mode, options) =>
         createWorkbench({
+          ...options,
           home,
           mode,
           resourcesDir: join(repoRoot, 'resources'),

@@ -59,7 +59,7 @@ export async function benchInference(options: InferenceBenchOptions): Promise<In
   const repeats = options.repeats ?? 20;
   const home = mkdtempSync(join(tmpdir(), 'cvb-infer-bench-'));
   const store = new RunStore(home);
-  const inference = createInferenceService({ home, workerEntry: options.workerEntry, datasetRoots: [], allowPaths: false, backend: report.name });
+  const inference = createInferenceService({ home, workerEntry: options.workerEntry, datasetRoots: [], backend: report.name });
   const results: InferenceBenchResult[] = [];
   try {
     for (const { model: name, size } of options.cases ?? DEFAULT_INFERENCE_BENCH) {
