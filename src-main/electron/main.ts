@@ -59,7 +59,7 @@ if (!app.requestSingleInstanceLock()) {
     event.preventDefault();
     const closing = workbench;
     workbench = null;
-    closing
+    void closing
       .then((host) => host.close())
       .catch((error: unknown) => {
         console.error('[main] closing the workbench failed:', error);

@@ -9,8 +9,9 @@ import { waitFor } from '../helpers/wait';
 
 const open: Workbench[] = [];
 
-async function makeWorkbench(home = mkdtempSync(join(tmpdir(), 'cvb-core-'))): Promise<{ workbench: Workbench; home: string; events: EventMessage[] }> {
+async function makeWorkbench(home = mkdtempSync(join(tmpdir(), 'cvb-core-')), progressIntervalMs?: number): Promise<{ workbench: Workbench; home: string; events: EventMessage[] }> {
   const workbench = await createWorkbench({
+    progressIntervalMs,
     home,
     mode: 'test',
     resourcesDir: join(repoRoot, 'resources'),
@@ -83,20 +84,19 @@ describe('system.info', () => {
 
 describe('training through Core and the worker process', () => {
   it('trains, relays throttled progress, writes the run folder and finds it after a restart', async () => {
-    const { workbench, home, events } = await makeWorkbench();
+    // A relay interval longer than the run: the first step is relayed at once, the rest wait
+    // for the final flush, whatever this machine's speed.
+    const { workbench, home, events } = await makeWorkbench(undefined, 600_000);
     const started = await workbench.request('runs.start', { ...quickRun, maxSteps: 12 });
     expect(started.ok).toBe(true);
     const run = (started as { value: RunSummary }).value;
-    const began = Date.now();
     const end = await waitFor(() => ended(events, run.id));
-    const elapsed = Date.now() - began;
     expect(end.data.status).toBe('completed');
 
     const progress = events.filter((e) => e.event === 'run.progress');
     const relayed = progress.flatMap((e) => (e.event === 'run.progress' ? e.data.metrics : []));
     expect(relayed.filter((m) => m.type === 'step').map((m) => m.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-    // At most ~10 relays a second (plus the final flush).
-    expect(progress.length).toBeLessThanOrEqual(Math.ceil(elapsed / 100) + 2);
+    expect(progress.length).toBeLessThanOrEqual(2);
 
     const dir = join(home, 'runs', run.id);
     const record = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { methods, parseRequest, type ApiError, type MethodName, type ModelInspection, type ModelInfo, type Result } from '../../../src-main/contract';
 import { checkModelOptions, modelHandlers } from '../../../src-main/core/models';
@@ -101,11 +102,11 @@ describe('models.inspect', () => {
     expect(error.message).toMatch(message);
   });
 
-  it('is fast enough for every keystroke', async () => {
-    await inspect({ name: 'densenet201' });
-    const started = performance.now();
-    for (let i = 0; i < 5; i++) await inspect({ name: 'densenet201', input: 200 + i, options: { growthRate: 32 + i } });
-    expect((performance.now() - started) / 5).toBeLessThan(100);
+  // What keeps it fast enough for every keystroke: a dry run that allocates no weights, so it
+  // needs no TF.js backend at all (none is registered in this file, and none gets started).
+  it('answers without a TF.js backend, so it stays cheap for every keystroke', async () => {
+    for (let i = 0; i < 5; i++) expect((await inspect({ name: 'densenet201', input: 200 + i, options: { growthRate: 32 + i } })).params.trainable).toBeGreaterThan(0);
+    expect(() => tf.memory()).toThrow(/backend/i);
   });
 });
 
