@@ -9,12 +9,9 @@ import {
   type BackendReport,
   type EventMessage,
   type MethodName,
-  type MetricEvent,
   type Result,
-  type RunStatus,
   type SystemInfo,
 } from '../contract';
-import type { HostToWorker, WorkerToHost } from '../train/protocol';
 import { isProcessAlive, RunStore, toSummary } from '../store/runs';
 import { getModelMeta, listModels } from '../zoo';
 import { probeBackendInChild } from './backend-probe';
@@ -24,12 +21,12 @@ import { createInferenceService } from './inference';
 import { createJobService } from './jobs';
 import { checkModelOptions, modelHandlers } from './models';
 import { recipeHandlers } from './recipes';
+import { createRunSupervisor } from './run-supervisor';
 import { createRunLibrary } from './run-library';
 import type { Handlers } from './handlers';
 import type { ContractHost } from './host';
 import { ANY_HOST_PATH, hostPathsUnder, type HostPathPolicy } from './host-paths';
 import { silentLogger, type LogFile, type Logger } from './log';
-import { forkWorker, type WorkerExit, type WorkerProcess } from './workers';
 
 export interface WorkbenchOptions {
   /** The data folder: runs/, datasets/, settings. */
@@ -58,23 +55,6 @@ export interface Workbench extends ContractHost {
   close(): Promise<void>;
 }
 
-interface ActiveRun {
-  worker: WorkerProcess<HostToWorker, WorkerToHost>;
-  epochs: number;
-  stepsPerEpoch: number;
-  totalSteps: number;
-  batchSize: number;
-  pending: MetricEvent[];
-  timer: NodeJS.Timeout | null;
-  lastRelay: number;
-  imagesPerSec: number;
-  exited: Promise<void>;
-}
-
-const STOP_GRACE_MS = 60_000;
-/** Signals sent from outside the worker: its run is interrupted (resumable), not failed. */
-const INTERRUPTING_SIGNALS: readonly NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP'];
-
 export async function createWorkbench(options: WorkbenchOptions): Promise<Workbench> {
   const logger: Logger = options.log?.logger ?? silentLogger;
   logger.info({ home: options.home, mode: options.mode, version: options.version }, 'workbench starting');
@@ -97,13 +77,21 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     workerEntry: options.workerEntry,
     workerExecPath: options.workerExecPath,
     workerEnv: options.workerEnv,
-    isRunning: (id) => active.has(id),
+    isRunning: (id) => runs.isRunning(id),
   });
   const jobs = createJobService({ store, locations: datasets.locations, exportsDir: join(options.home, 'exports'), version: options.version ?? '0.0.0' });
   const listeners = new Set<(message: EventMessage) => void>();
-  const active = new Map<string, ActiveRun>();
-  const progressIntervalMs = options.progressIntervalMs ?? 100;
   let lastBackend: BackendReport | null = null;
+  const runs = createRunSupervisor({
+    store,
+    worker: { entry: options.workerEntry, execPath: options.workerExecPath, env: options.workerEnv },
+    home: options.home,
+    datasetRoots: datasets.locations.roots,
+    progressIntervalMs: options.progressIntervalMs ?? 100,
+    logger,
+    emit,
+    onBackend: (backend) => (lastBackend = backend),
+  });
   let probe: Promise<BackendReport | null> | null = null;
   /** The backend report of the latest run, else the probe's (asked once, in a child process). */
   function backendReport(): Promise<BackendReport | null> {
@@ -133,103 +121,6 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
         // One broken listener (a closed socket) must not stop the others.
       }
     }
-  }
-
-  function relay(runId: string, run: ActiveRun): void {
-    run.timer = null;
-    run.lastRelay = Date.now();
-    const metrics = run.pending.splice(0);
-    const last = [...metrics].reverse().find((m) => m.type === 'step') ?? metrics[metrics.length - 1];
-    if (!last) return;
-    const stepsPerSec = run.imagesPerSec / run.batchSize;
-    const remaining = run.totalSteps - last.step;
-    emit({
-      event: 'run.progress',
-      data: {
-        runId,
-        epoch: last.epoch,
-        epochs: run.epochs,
-        step: last.step,
-        stepsPerEpoch: run.stepsPerEpoch,
-        totalSteps: run.totalSteps,
-        imagesPerSec: run.imagesPerSec,
-        etaSeconds: stepsPerSec > 0 ? remaining / stepsPerSec : null,
-        metrics,
-      },
-    });
-  }
-
-  function onWorkerMessage(runId: string, run: ActiveRun, message: WorkerToHost): void {
-    if (message.type === 'started') {
-      lastBackend = message.backend;
-      logger.info({ runId, backend: message.backend.name, passedOver: message.backend.passedOver, totalSteps: message.totalSteps }, 'run started');
-      Object.assign(run, { epochs: message.epochs, stepsPerEpoch: message.stepsPerEpoch, totalSteps: message.totalSteps });
-      emit({ event: 'run.status', data: { runId, status: 'running', error: null } });
-    } else if (message.type === 'metric') {
-      if (message.event.type === 'step') {
-        // A smoothed rate for the time-left estimate; the per-step figure stays in the metrics.
-        run.imagesPerSec = run.imagesPerSec === 0 ? message.event.imagesPerSec : 0.9 * run.imagesPerSec + 0.1 * message.event.imagesPerSec;
-      }
-      run.pending.push(message.event);
-      if (!run.timer) {
-        const wait = Math.max(0, progressIntervalMs - (Date.now() - run.lastRelay));
-        run.timer = setTimeout(() => relay(runId, run), wait);
-      }
-    }
-  }
-
-  function onWorkerExit(runId: string, run: ActiveRun, { code, signal }: WorkerExit): void {
-    if (run.timer) clearTimeout(run.timer);
-    relay(runId, run);
-    active.delete(runId);
-    let status: RunStatus = 'failed';
-    let error: string | null = null;
-    try {
-      const record = store.read(runId);
-      if (record.status === 'running' || record.status === 'queued') {
-        // The worker died without writing its end. Killed from outside (kill -9, the OOM killer, a
-        // closed session): its checkpoints are whole, so the run is interrupted and resumes. A crash
-        // of its own (an exit code, SIGSEGV, SIGABRT): failed, with the error text.
-        status = signal && INTERRUPTING_SIGNALS.includes(signal) ? 'interrupted' : 'failed';
-        error = `the training worker ${run.worker.describeExit({ code, signal })}`;
-        store.write({ ...record, status, error, workerPid: null, endedAt: new Date().toISOString() });
-      } else {
-        status = record.status;
-        error = record.error;
-      }
-    } catch (readError) {
-      error = `run.json could not be read after the worker ended: ${(readError as Error).message}`;
-    }
-    const ended = { runId, status, error, exitCode: code, signal };
-    if (status === 'completed' || status === 'stopped') logger.info(ended, 'run ended');
-    else logger.error(ended, status === 'failed' ? 'run failed' : 'run interrupted');
-    emit({ event: 'run.status', data: { runId, status, error } });
-  }
-
-  function startWorker(runId: string, batchSize: number, epochs: number, resume = false): void {
-    const worker = forkWorker<HostToWorker, WorkerToHost>({ entry: options.workerEntry, execPath: options.workerExecPath, env: options.workerEnv });
-    const run: ActiveRun = {
-      worker,
-      epochs,
-      stepsPerEpoch: 0,
-      totalSteps: 0,
-      batchSize,
-      pending: [],
-      timer: null,
-      lastRelay: 0,
-      imagesPerSec: 0,
-      exited: worker.exited.then((exit) => onWorkerExit(runId, run, exit)),
-    };
-    active.set(runId, run);
-    worker.onMessage((message) => onWorkerMessage(runId, run, message));
-    worker.send({ type: 'start', home: options.home, runId, datasetRoots: datasets.locations.roots, resume });
-  }
-
-  async function stopRun(runId: string): Promise<void> {
-    const run = active.get(runId);
-    if (!run) return;
-    await run.worker.stop(STOP_GRACE_MS, { message: { type: 'stop' } });
-    await run.exited;
   }
 
   const handlers: Handlers<MethodName> = {
@@ -276,12 +167,12 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       const optionsError = checkModelOptions(config.model, config.modelOptions, dataset.input, dataset.classes.length);
       if (optionsError) throw new WorkbenchError(optionsError);
       const record = store.create(config, { workbench: options.version ?? '0.0.0' });
-      startWorker(record.id, config.batchSize, config.epochs);
+      runs.start(record.id, config.batchSize, config.epochs);
       return toSummary(record);
     },
     'runs.resume': ({ id }) => {
       const record = store.read(id);
-      if (active.has(id) || record.status === 'running' || record.status === 'queued') {
+      if (runs.isRunning(id) || record.status === 'running' || record.status === 'queued') {
         throw new WorkbenchError({ code: 'conflict', field: 'id', message: `run "${id}" is already running` });
       }
       if (record.status === 'completed') {
@@ -289,15 +180,15 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       }
       // The worker continues from checkpoints/last (or from the start, with the same seed, if there is none).
       const queued = store.update(id, { status: 'queued', endedAt: null, error: null });
-      startWorker(id, record.config.batchSize, record.config.epochs, true);
+      runs.start(id, record.config.batchSize, record.config.epochs, true);
       return toSummary(queued);
     },
     'runs.stop': async ({ id }) => {
-      if (!active.has(id)) {
+      if (!runs.isRunning(id)) {
         const record = store.read(id);
         throw new WorkbenchError({ code: 'conflict', field: 'id', message: `run "${id}" is not running (it is ${record.status})` });
       }
-      await stopRun(id);
+      await runs.stop(id);
       return toSummary(store.read(id));
     },
     'runs.list': () => store.list(),
@@ -332,11 +223,11 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       return () => listeners.delete(listener);
     },
     async close() {
-      logger.info({ running: [...active.keys()] }, 'workbench closing');
+      logger.info({ running: runs.running() }, 'workbench closing');
       datasets.cancelAll();
       await inference.close();
       library.close();
-      await Promise.all([...active.keys()].map((id) => stopRun(id)));
+      await Promise.all(runs.running().map((id) => runs.stop(id)));
       listeners.clear();
     },
   };
