@@ -257,10 +257,6 @@ export function recipesForModel(model: string): Recipe[] {
  */
 export function configFromRecipe(recipe: Recipe, base: Pick<TrainConfigInput, 'model'> & Partial<TrainConfigInput>, changes: Partial<RecipeConfig> = {}): TrainConfigInput {
   const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<RecipeConfig>;
-  return {
-    ...base,
-    ...withoutUnreadOptimizerFields(recipe.config, defined.optimizer ?? recipe.config.optimizer),
-    ...defined,
-    preset: { name: recipe.name, changed: changedFromRecipe(recipe.config, defined) },
-  };
+  const training = { ...withoutUnreadOptimizerFields(recipe.config, defined.optimizer ?? recipe.config.optimizer), ...defined };
+  return { ...base, ...training, preset: { name: recipe.name, changed: changedFromRecipe(recipe.config, training) } };
 }

@@ -4,6 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
+import { changedFromRecipe as changedFromRecipeConfig } from '../../src-main/contract';
 import type { DatasetInfo, EventMessage, EventOf, ModelInfo, ModelOptions, Recipe, RunDetail, RunStatus, TrainConfigInput } from '../../src-main/contract';
 import type { FieldMessage } from '../lib/issue-messages';
 import { appendMetrics, clearMetricSeries, createMetricSeries } from '../lib/metric-series';
@@ -14,7 +15,6 @@ import {
   fieldForPath,
   isAdvancedField,
   isFormField,
-  recipeChanges,
   recipeToForm,
   validateTrainForm,
   type FieldErrors,
@@ -136,7 +136,7 @@ export const useTrainingStore = defineStore('training', () => {
   const recipe = computed(() => (form.preset === '' ? undefined : system.findRecipe(form.preset)));
   const recipeGroups = computed(() => groupRecipes(system.recipes, selectedModel.value));
   /** The recipe fields the form no longer matches (recorded as `preset.changed`). */
-  const changedFromRecipe = computed(() => (recipe.value ? recipeChanges(recipe.value, validation.value.input) : []));
+  const changedFromRecipe = computed(() => (recipe.value ? changedFromRecipeConfig(recipe.value.config, validation.value.input) : []));
   const changedFields = computed(() => changedFormFields(changedFromRecipe.value));
   /** Advanced fields with an error: the disclosure says so even when closed. */
   const advancedErrorCount = computed(() => Object.keys(fieldErrors.value).filter(isAdvancedField).length);
