@@ -43,6 +43,11 @@ export const RecipeSchema = z.object({
 });
 export type Recipe = z.infer<typeof RecipeSchema>;
 
+/** A recipe names its models exactly or by a prefix ending in "*" ("vgg*"). */
+export function recipeFitsModel(recipe: Pick<Recipe, 'models'>, model: string): boolean {
+  return recipe.models.some((pattern) => (pattern.endsWith('*') ? model.startsWith(pattern.slice(0, -1)) : pattern === model));
+}
+
 /** The fields a recipe sets, in the order the schema lists them. */
 export const RECIPE_FIELDS = Object.keys(RecipeConfigSchema.shape) as (keyof RecipeConfig)[];
 

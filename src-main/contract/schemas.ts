@@ -12,3 +12,4 @@ export * from './evaluation';
 export * from './datasets';
 export * from './inference';
 export * from './rules';
+export * from './colormap';

@@ -7,6 +7,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 
 import { dirname, join } from 'node:path';
 import {
   EXPORT_INLINE_MAX_BYTES,
+  isActiveStatus,
   RecordedTrainConfigSchema,
   type BackendName,
   type CheckpointName,
@@ -22,7 +23,7 @@ import type { EvalReplyMessage, EvalRequestMessage } from '../infer/eval-process
 import { ARCHIVE_EXTENSION, ArchiveError, importRunArchive, writeRunArchive } from '../store/archive';
 import { cellIndices, readEvalPredictions, readEvaluation } from '../store/evaluation';
 import { exportMetricsCsv, exportModelFolder, MODEL_EXPORT_FILES } from '../store/export';
-import { isActiveStatus, RunBusyError, RunStore, toSummary, type RunRecord } from '../store/runs';
+import { RunBusyError, RunStore, toSummary, type RunRecord } from '../store/runs';
 import { planTraining } from '../train/loop';
 import type { Handlers } from './handlers';
 import { fail, guardedBy, WorkbenchError } from './errors';

@@ -12,9 +12,9 @@ import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { RUN_ID_PATTERN } from '../contract';
+import { isActiveStatus, RUN_ID_PATTERN } from '../contract';
 import { fsyncDir, writeFileDurableSync } from './atomic';
-import { IMPORT_PREFIX, isActiveStatus, type RunRecord, type RunStore } from './runs';
+import { IMPORT_PREFIX, type RunRecord, type RunStore } from './runs';
 
 const BLOCK = 512;
 const ROOT = 'run';

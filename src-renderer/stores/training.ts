@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
-import { changedFromRecipe as changedFromRecipeConfig } from '../../src-main/contract';
+import { changedFromRecipe as changedFromRecipeConfig, isActiveStatus, recipeFitsModel } from '../../src-main/contract';
 import type { DatasetInfo, EventMessage, EventOf, ModelInfo, ModelOptions, Recipe, RunDetail, RunStatus, TrainConfigInput } from '../../src-main/contract';
 import type { FieldMessage } from '../lib/issue-messages';
 import { appendMetrics, clearMetricSeries, createMetricSeries } from '../lib/metric-series';
@@ -29,7 +29,6 @@ const MODEL_OPTIONS_STORAGE_KEY = 'cvb.trainModelOptions';
 /** Whether the Advanced options are open (closed by default: the simple form stays simple). */
 const ADVANCED_STORAGE_KEY = 'cvb.trainAdvancedOpen';
 export const DEFAULT_DATASET = 'fashion-mnist-subset';
-const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
 
 export interface TrainingProgress {
   epoch: number;
@@ -95,11 +94,6 @@ export function groupRecipes(recipes: readonly Recipe[], model: ModelInfo | unde
   return groups;
 }
 
-/** A recipe names its models exactly or by a prefix ending in "*" ("vgg*"). */
-export function recipeFitsModel(recipe: Recipe, model: string): boolean {
-  return recipe.models.some((pattern) => (pattern.endsWith('*') ? model.startsWith(pattern.slice(0, -1)) : pattern === model));
-}
-
 export const useTrainingStore = defineStore('training', () => {
   const connection = useConnectionStore();
   const system = useSystemStore();
@@ -142,7 +136,7 @@ export const useTrainingStore = defineStore('training', () => {
   const advancedErrorCount = computed(() => Object.keys(fieldErrors.value).filter(isAdvancedField).length);
   const fieldErrors = computed<FieldErrors>(() => ({ ...hostErrors.value, ...validation.value.errors }));
   const isValid = computed(() => validation.value.ok);
-  const isRunning = computed(() => status.value !== null && ACTIVE_STATUSES.includes(status.value));
+  const isRunning = computed(() => status.value !== null && isActiveStatus(status.value));
   const canStart = computed(
     () => isValid.value && !isRunning.value && !starting.value && !attaching.value && connection.state === 'connected',
   );
@@ -272,7 +266,7 @@ export const useTrainingStore = defineStore('training', () => {
     if (runId.value && isRunning.value) return attachRun(runId.value);
     const result = await connection.call('runs.list', {});
     if (!result.ok) return;
-    const running = result.value.find((run) => ACTIVE_STATUSES.includes(run.status));
+    const running = result.value.find((run) => isActiveStatus(run.status));
     if (running && running.id !== runId.value) await attachRun(running.id, { adoptConfig: true });
     else if (runId.value) {
       const current = result.value.find((run) => run.id === runId.value);
@@ -360,11 +354,11 @@ export const useTrainingStore = defineStore('training', () => {
       if (data.runId === runId.value) {
         status.value = data.status;
         runError.value = data.error;
-        if (!ACTIVE_STATUSES.includes(data.status)) {
+        if (!isActiveStatus(data.status)) {
           stopping.value = false;
           if (progress.value) progress.value = { ...progress.value, etaSeconds: null };
         }
-      } else if (ACTIVE_STATUSES.includes(data.status) && isIdle()) {
+      } else if (isActiveStatus(data.status) && isIdle()) {
         void attachRun(data.runId);
       }
     }
