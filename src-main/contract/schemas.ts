@@ -13,3 +13,4 @@ export * from './datasets';
 export * from './inference';
 export * from './rules';
 export * from './colormap';
+export * from './csv';
