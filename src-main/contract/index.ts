@@ -2,3 +2,4 @@ export * from './schemas';
 export * from './api';
 export * from './models';
 export * from './host-paths';
+export * from './jobs';

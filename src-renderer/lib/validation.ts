@@ -182,7 +182,8 @@ export function defaultTrainForm(): TrainForm {
 
 export type FieldErrors = Partial<Record<FormField, FieldMessage>>;
 
-function numberOrUndefined(value: number | string | undefined): number | undefined {
+/** What a number input holds as a number: '' (empty or unparsable) is undefined, text is parsed. */
+export function numberOrUndefined(value: number | string | undefined): number | undefined {
   if (typeof value === 'number') return value;
   if (value === undefined) return undefined;
   const text = value.trim();
