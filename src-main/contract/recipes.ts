@@ -3,7 +3,7 @@
  * Pure TypeScript + zod: no node:, electron or DOM imports, so both runtimes can import this file.
  */
 import { z } from 'zod';
-import { LIMITS, OptimizerNameSchema, ScheduleSchema } from './training-config';
+import { LIMITS, OptimizerNameSchema, RecordedTrainConfigSchema, ScheduleSchema } from './training-config';
 
 /** The training fields a recipe sets (everything but the model, the data and the machine). */
 export const RecipeConfigSchema = z.strictObject({
@@ -43,10 +43,36 @@ export const RecipeSchema = z.object({
 });
 export type Recipe = z.infer<typeof RecipeSchema>;
 
-/** The recipe fields whose value in `config` differs from the recipe's: what a run records as changed. */
-export function changedFromRecipe(recipe: RecipeConfig, config: Partial<Record<keyof RecipeConfig, unknown>>): string[] {
-  return (Object.keys(recipe) as (keyof RecipeConfig)[])
-    .filter((key) => config[key] !== undefined && JSON.stringify(config[key]) !== JSON.stringify(recipe[key]))
-    .concat((Object.keys(config) as (keyof RecipeConfig)[]).filter((key) => !(key in recipe) && key in RecipeConfigSchema.shape && config[key] !== undefined))
-    .sort();
+/** A recipe names its models exactly or by a prefix ending in "*" ("vgg*"). */
+export function recipeFitsModel(recipe: Pick<Recipe, 'models'>, model: string): boolean {
+  return recipe.models.some((pattern) => (pattern.endsWith('*') ? model.startsWith(pattern.slice(0, -1)) : pattern === model));
+}
+
+/** The fields a recipe sets, in the order the schema lists them. */
+export const RECIPE_FIELDS = Object.keys(RecipeConfigSchema.shape) as (keyof RecipeConfig)[];
+
+/** JSON with sorted keys, so {type, gamma} equals {gamma, type}. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** One field as a run reads it: the config's default when absent, with its own defaults filled in. */
+function asRunReadsIt(key: keyof RecipeConfig, value: unknown): unknown {
+  const parsed = RecordedTrainConfigSchema.shape[key].safeParse(value);
+  return parsed.success ? parsed.data : value;
+}
+
+/**
+ * The recipe fields on which a run's whole `config` differs from the recipe: what `preset.changed`
+ * records, for the CLI and the Train form alike. Both sides are read as a run reads them, so a field
+ * left out where the recipe's value is the default is no change, and key order does not matter; a
+ * schedule counts as one field.
+ */
+export function changedFromRecipe(recipe: RecipeConfig, config: Partial<Record<keyof RecipeConfig, unknown>>): (keyof RecipeConfig)[] {
+  return RECIPE_FIELDS.filter((key) => stableJson(asRunReadsIt(key, config[key])) !== stableJson(asRunReadsIt(key, recipe[key]))).sort();
 }

@@ -11,6 +11,13 @@ import { RecordedTrainConfigSchema } from './training-config';
 export const RunStatusSchema = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
+/** Queued or running: a worker owns the run's folder, and the run has not ended. */
+export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
+
+export function isActiveStatus(status: RunStatus): boolean {
+  return ACTIVE_STATUSES.includes(status);
+}
+
 /** What the user adds to a run on the Runs screen (issue 6). */
 export const RUN_META_LIMITS = { name: 120, notes: 10_000, tag: 40, tags: 20 } as const;
 export const RunTagSchema = z

@@ -12,3 +12,5 @@ export * from './evaluation';
 export * from './datasets';
 export * from './inference';
 export * from './rules';
+export * from './colormap';
+export * from './csv';

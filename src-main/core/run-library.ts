@@ -7,6 +7,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 
 import { dirname, join } from 'node:path';
 import {
   EXPORT_INLINE_MAX_BYTES,
+  isActiveStatus,
   RecordedTrainConfigSchema,
   type BackendName,
   type CheckpointName,
@@ -23,7 +24,7 @@ import { ARCHIVE_EXTENSION, ArchiveError, importRunArchive, writeRunArchive } fr
 import { cellIndices, readEvalPredictions, readEvaluation } from '../store/evaluation';
 import { exportMetricsCsv, exportModelFolder, MODEL_EXPORT_FILES } from '../store/export';
 import { importRunFolder, RunFolderError } from '../export/import';
-import { isActiveStatus, RunBusyError, RunStore, toSummary, type RunRecord } from '../store/runs';
+import { RunBusyError, RunStore, toSummary, type RunRecord } from '../store/runs';
 import { planTraining } from '../train/loop';
 import type { Handlers } from './handlers';
 import { fail, guardedBy, WorkbenchError } from './errors';

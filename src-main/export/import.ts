@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUN_ID_PATTERN, TrainConfigSchema } from '../contract';
+import { isActiveStatus, RUN_ID_PATTERN, RecordedTrainConfigSchema } from '../contract';
 import { atomicWriteFileSync, fsyncDir } from '../store/atomic';
-import { IMPORT_PREFIX, isActiveStatus, type RunRecord, type RunStore } from '../store/runs';
+import { IMPORT_PREFIX, type RunRecord, type RunStore } from '../store/runs';
 
 export class RunFolderError extends Error {
   constructor(
@@ -64,7 +64,7 @@ function readRecord(dir: string): RunRecord {
     throw new RunFolderError('source.path', `run.json cannot be read: ${(error as Error).message}`);
   }
   if (!record || typeof record !== 'object') throw new RunFolderError('source.path', 'run.json does not describe a run');
-  const config = TrainConfigSchema.safeParse(record.config);
+  const config = RecordedTrainConfigSchema.safeParse(record.config);
   if (!config.success) {
     const issue = config.error.issues[0];
     throw new RunFolderError('source.path', `run.json: config.${issue.path.join('.')}: ${issue.message}`);

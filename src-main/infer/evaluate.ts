@@ -17,7 +17,8 @@ import { gatherBatch, type Normalization } from '../data/batches';
 import { loadDataset, type Split } from '../data/datasets';
 import { writeEvaluation, type EvalPredictions } from '../store/evaluation';
 import type { RunStore } from '../store/runs';
-import { endsInSoftmax, loadModel } from './models';
+import { endsInSoftmax } from '../zoo';
+import { loadModel } from './models';
 
 export interface ModelEvaluation {
   accuracy: number;

@@ -12,7 +12,7 @@ import { loadDataset } from '../data/datasets';
 import { describePreprocessing, readPreprocessing, type Preprocessing } from '../data/preprocess';
 import { RunNotFoundError, RunStore, type RunRecord } from '../store/runs';
 import { planTraining } from '../train/loop';
-import '../zoo';
+import { endsInSoftmax } from '../zoo';
 import { notFound, InferError } from './errors';
 import { defaultCamLayer, isSpatial, layerShape } from './gradcam';
 
@@ -144,12 +144,6 @@ export async function loadModel(store: RunStore, runId: string, wanted: Checkpoi
     seBlocks,
     loadMs: performance.now() - started,
   };
-}
-
-/** Whether the network's first output already is a softmax (prediction and evaluation apply one otherwise). */
-export function endsInSoftmax(model: LayersModel): boolean {
-  const last = model.outputLayers[0] ?? model.layers[model.layers.length - 1];
-  return (last.getConfig() as { activation?: string }).activation === 'softmax';
 }
 
 export function cacheKey(runId: string, checkpoint: CheckpointName, stamp: number): string {

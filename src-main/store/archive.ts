@@ -11,10 +11,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Header } from 'tar-stream';
-import { RUN_ID_PATTERN } from '../contract';
+import { isActiveStatus, RUN_ID_PATTERN } from '../contract';
 import { eachTarEntry, isRegularFile, packTar } from '../data/tar';
 import { fsyncDir, writeFileDurableSync } from './atomic';
-import { IMPORT_PREFIX, isActiveStatus, type RunRecord, type RunStore } from './runs';
+import { IMPORT_PREFIX, type RunRecord, type RunStore } from './runs';
 
 const ROOT = 'run';
 export const ARCHIVE_EXTENSION = '.cvbrun.tar.gz';

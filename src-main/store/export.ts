@@ -5,7 +5,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { MetricEvent } from '../contract';
+import { toCsv, type MetricEvent } from '../contract';
 import type { Preprocessing } from '../data/preprocess';
 import { atomicWriteFileSync, fsyncDir, writeFileDurableSync } from './atomic';
 
@@ -28,21 +28,10 @@ export const METRICS_CSV_COLUMNS = [
   'best',
 ] as const;
 
-function cell(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (typeof value === 'boolean') return value ? '1' : '0';
-  return String(value);
-}
-
 /** One row per step and epoch line (per-layer gradient lines are left out); empty cells where a line has no such value. */
 export function metricsToCsv(metrics: readonly MetricEvent[]): string {
-  const rows = [METRICS_CSV_COLUMNS.join(',')];
-  for (const line of metrics) {
-    if (line.type === 'grads') continue;
-    const values = line as unknown as Record<string, unknown>;
-    rows.push(METRICS_CSV_COLUMNS.map((column) => cell(values[column])).join(','));
-  }
-  return `${rows.join('\n')}\n`;
+  const lines = metrics.filter((line) => line.type !== 'grads') as unknown as Record<string, number | boolean | null | undefined>[];
+  return toCsv([METRICS_CSV_COLUMNS, ...lines.map((values) => METRICS_CSV_COLUMNS.map((column) => values[column]))]);
 }
 
 export const MODEL_EXPORT_FILES = ['model.json', 'weights.bin', 'labels.json', 'preprocessing.json'] as const;

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  isActiveStatus,
   MetricEventSchema,
   RUN_ID_PATTERN,
   type BackendReport,
@@ -60,10 +61,6 @@ const META_FILE = 'meta.json';
 /** Prefix of a run folder being deleted or imported: hidden, and never a run id. */
 const TRASH_PREFIX = '.deleted-';
 export const IMPORT_PREFIX = '.import-';
-
-export function isActiveStatus(status: RunStatus): boolean {
-  return status === 'running' || status === 'queued';
-}
 
 function normalizeMeta(value: unknown): Partial<RunMeta> {
   if (!value || typeof value !== 'object') return {};

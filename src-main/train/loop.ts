@@ -13,7 +13,7 @@ import { channelStats, type Normalization } from '../data/batches';
 import type { PreparedBatch } from '../data/batch-prep';
 import { createBatchProducer, type BatchProducer, type PipelineMode, type PipelineStats } from '../data/batch-producer';
 import { isStreamed, type LoadedDataset, type Split, type TrainingDataset } from '../data/datasets';
-import { createModel, getModelMeta, outputLossWeights } from '../zoo';
+import { createModel, endsInSoftmax, getModelMeta, outputLossWeights } from '../zoo';
 import type { CheckpointState, NamedTensor } from './checkpoint';
 import { createOptimizer, isDecayed, setLearningRate, weightDecayOf, type WeightDecay } from './optimizers';
 import { Mulberry32, shuffleInPlace, streamSeeds, withMathRandom } from './random';
@@ -145,12 +145,6 @@ export function buildTrainingModel(
   const withAux = meta?.auxOutputs && switches.auxHeads !== false;
   const overrides = { ...switches, input, classes, ...(withAux ? { training: true, auxHeads: true } : {}) };
   return withMathRandom(new Mulberry32(streamSeeds(config.seed).init).next, () => createModel(config.model, overrides));
-}
-
-/** True when the model ends in a softmax layer (probabilities); otherwise its outputs are logits. */
-function outputsProbabilities(model: LayersModel): boolean {
-  const last = model.outputLayers[0] ?? model.layers[model.layers.length - 1];
-  return (last.getConfig() as { activation?: string }).activation === 'softmax';
 }
 
 function outputsOf(output: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
@@ -301,7 +295,7 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset | 
   const norm = normalizationOf(dataset, channels, plan.trainIndices);
   const optimizer = createOptimizer(config);
   const decay = weightDecayOf(config);
-  const probabilities = outputsProbabilities(model);
+  const probabilities = endsInSoftmax(model);
   const lossWeights = outputLossWeights(model).map((weight, i) => (i > 0 && config.auxLossWeight !== undefined ? config.auxLossWeight : weight));
   const { variables, decayed, layers, members } = describeVariables(model, config.decayNormAndBias);
   const update: UpdateRule = { decay, decayed, gradClipNorm: config.gradClipNorm };

@@ -7,7 +7,7 @@
  *
  * Where a paper leaves a value out, the recipe says where its value comes from (`notes`).
  */
-import { changedFromRecipe, withoutUnreadOptimizerFields, type Recipe, type RecipeConfig, type TrainConfigInput } from '../contract';
+import { changedFromRecipe, recipeFitsModel, withoutUnreadOptimizerFields, type Recipe, type RecipeConfig, type TrainConfigInput } from '../contract';
 
 const LAPTOP_DATA = 'your images at 32×32 (28 to 64 px work), e.g. CIFAR-10; ImageNet families use smallInput';
 const CIFAR_AUGMENTATION = ['random crop 32×32 from the image padded by 4 pixels', 'horizontal flip'];
@@ -248,7 +248,7 @@ export function findRecipe(name: string): Recipe | undefined {
 
 /** The recipes written for a model: by exact name, or by a prefix pattern such as "vgg*". */
 export function recipesForModel(model: string): Recipe[] {
-  return RECIPES.filter((recipe) => recipe.models.some((pattern) => (pattern.endsWith('*') ? model.startsWith(pattern.slice(0, -1)) : pattern === model)));
+  return RECIPES.filter((recipe) => recipeFitsModel(recipe, model));
 }
 
 /**
@@ -257,10 +257,6 @@ export function recipesForModel(model: string): Recipe[] {
  */
 export function configFromRecipe(recipe: Recipe, base: Pick<TrainConfigInput, 'model'> & Partial<TrainConfigInput>, changes: Partial<RecipeConfig> = {}): TrainConfigInput {
   const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<RecipeConfig>;
-  return {
-    ...base,
-    ...withoutUnreadOptimizerFields(recipe.config, defined.optimizer ?? recipe.config.optimizer),
-    ...defined,
-    preset: { name: recipe.name, changed: changedFromRecipe(recipe.config, defined) },
-  };
+  const training = { ...withoutUnreadOptimizerFields(recipe.config, defined.optimizer ?? recipe.config.optimizer), ...defined };
+  return { ...base, ...training, preset: { name: recipe.name, changed: changedFromRecipe(recipe.config, training) } };
 }

@@ -11,9 +11,9 @@ import './inception';
 
 export * from './registry';
 export { inspectModel, modelParamCount, type ModelInspection, type InspectOptions } from './inspect';
-export { outputLossWeights, type ModelMetadata } from './network';
+export { endsInSoftmax, outputLossWeights, type ModelMetadata } from './network';
 export { ModelOptionError, type SwitchSpec, type SwitchSpecs } from './options';
-export { InputTooSmallError, type LayerRecord } from './layers/graph';
+export { InputTooSmallError } from './layers/graph';
 export { GroupedConv2D } from './layers/grouped-conv';
 export { LocalResponseNormalization } from './layers/lrn';
 export { ChannelPad } from './layers/channel-pad';

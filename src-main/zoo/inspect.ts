@@ -3,7 +3,7 @@
  * computed by the dry run (no weights are allocated, so inspecting VGG-19 is instant), and a
  * too-small input refused with the layer where O = (I − K + 2P)/S + 1 falls below 1.
  */
-import type { LayerRecord } from './layers/graph';
+import type { InspectedLayer } from '../contract';
 import { ModelOptionError } from './options';
 import { getModelMeta, traceModel, UnknownModelError, type BuildOptions, type InputShape } from './registry';
 
@@ -22,7 +22,7 @@ export interface ModelInspection {
   macs: number;
   /** float32 bytes of every layer output (the input included) for `batchSize` images. */
   activationBytes: number;
-  layers: LayerRecord[];
+  layers: InspectedLayer[];
 }
 
 export function inspectModel(name: string, options: InspectOptions = {}): ModelInspection {

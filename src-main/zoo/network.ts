@@ -65,6 +65,15 @@ export function registerNetwork<S>(name: string, registration: NetworkRegistrati
   );
 }
 
+/**
+ * Whether the model's first output already is a softmax (probabilities); otherwise it gives logits,
+ * and training, prediction and evaluation apply the softmax themselves.
+ */
+export function endsInSoftmax(model: tfl.LayersModel): boolean {
+  const last = model.outputLayers[0] ?? model.layers[model.layers.length - 1];
+  return (last.getConfig() as { activation?: string }).activation === 'softmax';
+}
+
 /** The loss weight of each output of a zoo model: [1] or [1, auxWeight, ...]. */
 export function outputLossWeights(model: tfl.LayersModel): number[] {
   const metadata = model.getUserDefinedMetadata() as Partial<ModelMetadata> | undefined;

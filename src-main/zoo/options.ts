@@ -2,13 +2,11 @@
  * Switches: what a user may change on a variant, with the variant's defaults, and the checks
  * every builder runs before it builds (Keras style: say what was received).
  */
+import type { SwitchSpec } from '../contract';
 import { ACTIVATIONS, type Activation } from './layers/graph';
 import type { BuildOptions, InputShape } from './registry';
 
-export type SwitchSpec =
-  | { kind: 'boolean'; default: boolean; description: string }
-  | { kind: 'number' | 'integer'; default: number; min: number; max: number; minExclusive?: boolean; description: string }
-  | { kind: 'choice'; default: string; choices: readonly string[]; description: string };
+export type { SwitchSpec };
 
 export type SwitchSpecs = Record<string, SwitchSpec>;
 
@@ -37,7 +35,7 @@ export interface CommonSwitches {
 export function commonSwitchSpecs(defaults: Partial<CommonSwitches> = {}): SwitchSpecs {
   return {
     activation: {
-      kind: 'choice', choices: ACTIVATIONS, default: defaults.activation ?? 'relu',
+      kind: 'choice', choices: [...ACTIVATIONS], default: defaults.activation ?? 'relu',
       description: 'Nonlinearity after each convolution (leaky_relu has slope 0.01).',
     },
     batchNorm: {

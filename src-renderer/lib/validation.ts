@@ -7,11 +7,11 @@ import type { z } from 'zod';
 import {
   LIMITS,
   OPTIMIZER_FIELDS,
+  RECIPE_FIELDS,
   TrainConfigSchema,
   type MonitoredMetric,
   type OptimizerName,
   type Recipe,
-  type RecipeConfig,
   type TrainConfig,
   type TrainConfigInput,
 } from '../../src-main/contract';
@@ -387,56 +387,11 @@ export function recipeToForm(recipe: Recipe): Partial<TrainForm> {
   };
 }
 
-/**
- * The recipe keys the form shows, each under the same name as its form field: what the "changed
- * from recipe" marks and `preset.changed` compare.
- */
-export const RECIPE_KEYS = [
-  'epochs',
-  'batchSize',
-  'learningRate',
-  'optimizer',
-  'momentum',
-  'nesterov',
-  'weightDecay',
-  'epsilon',
-  'schedule',
-  'warmupEpochs',
-  'labelSmoothing',
-  'auxLossWeight',
-  'gradClipNorm',
-] as const satisfies readonly (FormField & keyof RecipeConfig)[];
-export type RecipeKey = (typeof RECIPE_KEYS)[number];
+/** A recipe field: each is a form field of the same name, which the "changed from recipe" marks use. */
+export type RecipeKey = (typeof RECIPE_FIELDS)[number] & FormField;
 
 export function isRecipeKey(key: string): key is RecipeKey {
-  return (RECIPE_KEYS as readonly string[]).includes(key);
-}
-
-/** JSON with sorted keys, so {type, gamma} equals {gamma, type}. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-/**
- * The recipe fields (named as in the config: `schedule`, `momentum`, ...) on which `config` differs
- * from `recipe`. Both sides are read with the schema's defaults filled in, so leaving a field empty
- * where the recipe also leaves it out is not a change; a schedule counts as one field.
- */
-export function recipeChanges(recipe: Recipe, input: Record<string, unknown>): string[] {
-  const recipeValues = recipe.config as Record<string, unknown>;
-  return RECIPE_KEYS.filter((key) => stableJson(withDefaults(key, input[key])) !== stableJson(withDefaults(key, recipeValues[key]))).sort();
-}
-
-/** One config field as the host reads it: the schema's default when absent, its defaults filled in. */
-function withDefaults(key: string, value: unknown): unknown {
-  const schema = (TrainConfigSchema.shape as Record<string, z.ZodType>)[key];
-  const parsed = schema?.safeParse(value);
-  return parsed?.success ? parsed.data : value;
+  return (RECIPE_FIELDS as readonly string[]).includes(key) && isFormField(key);
 }
 
 /** The form fields a list of changed recipe keys points at (`schedule` also marks its parameters). */

@@ -8,6 +8,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import {
   INFER_LIMITS,
+  toCsv,
   type ApiError,
   type CheckpointName,
   type InferFeatureMapsResponse,
@@ -54,11 +55,6 @@ export function runsDisagree(answers: Array<RunAnswer | undefined>): boolean {
   return new Set(firsts).size > 1;
 }
 
-function csvCell(value: string | number): string {
-  const text = String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
 /** One row per image: per run, its top class and probability (or its error). */
 export function predictionsCsv(images: InferenceImage[], runIds: string[], answers: Record<number, Record<string, RunAnswer>>): string {
   const header = ['image', ...runIds.flatMap((id) => [`${id} class`, `${id} probability`])];
@@ -72,7 +68,7 @@ export function predictionsCsv(images: InferenceImage[], runIds: string[], answe
       return [error ? `error: ${error}` : '', ''];
     }),
   ]);
-  return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
+  return toCsv([header, ...rows]);
 }
 
 function bytesToBase64(bytes: Uint8Array): string {

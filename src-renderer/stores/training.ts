@@ -4,6 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
+import { changedFromRecipe as changedFromRecipeConfig, isActiveStatus, recipeFitsModel } from '../../src-main/contract';
 import type { DatasetInfo, EventMessage, EventOf, ModelInfo, ModelOptions, Recipe, RunDetail, RunStatus, TrainConfigInput } from '../../src-main/contract';
 import type { FieldMessage } from '../lib/issue-messages';
 import { appendMetrics, clearMetricSeries, createMetricSeries } from '../lib/metric-series';
@@ -14,7 +15,6 @@ import {
   fieldForPath,
   isAdvancedField,
   isFormField,
-  recipeChanges,
   recipeToForm,
   validateTrainForm,
   type FieldErrors,
@@ -31,7 +31,6 @@ const ADVANCED_STORAGE_KEY = 'cvb.trainAdvancedOpen';
 export const DEFAULT_DATASET = 'fashion-mnist-subset';
 /** The network a first run trains: the paper's own small-image ResNet, which fits the bundled 28×28 set. */
 export const DEFAULT_MODEL = 'resnet20';
-const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
 
 /**
  * Whether the chosen model builds at the chosen dataset's input with the chosen switches (the
@@ -105,11 +104,6 @@ export function groupRecipes(recipes: readonly Recipe[], model: ModelInfo | unde
   return groups;
 }
 
-/** A recipe names its models exactly or by a prefix ending in "*" ("vgg*"). */
-export function recipeFitsModel(recipe: Recipe, model: string): boolean {
-  return recipe.models.some((pattern) => (pattern.endsWith('*') ? model.startsWith(pattern.slice(0, -1)) : pattern === model));
-}
-
 export const useTrainingStore = defineStore('training', () => {
   const connection = useConnectionStore();
   const system = useSystemStore();
@@ -146,13 +140,13 @@ export const useTrainingStore = defineStore('training', () => {
   const recipe = computed(() => (form.preset === '' ? undefined : system.findRecipe(form.preset)));
   const recipeGroups = computed(() => groupRecipes(system.recipes, selectedModel.value));
   /** The recipe fields the form no longer matches (recorded as `preset.changed`). */
-  const changedFromRecipe = computed(() => (recipe.value ? recipeChanges(recipe.value, validation.value.input) : []));
+  const changedFromRecipe = computed(() => (recipe.value ? changedFromRecipeConfig(recipe.value.config, validation.value.input) : []));
   const changedFields = computed(() => changedFormFields(changedFromRecipe.value));
   /** Advanced fields with an error: the disclosure says so even when closed. */
   const advancedErrorCount = computed(() => Object.keys(fieldErrors.value).filter(isAdvancedField).length);
   const fieldErrors = computed<FieldErrors>(() => ({ ...hostErrors.value, ...validation.value.errors }));
   const isValid = computed(() => validation.value.ok);
-  const isRunning = computed(() => status.value !== null && ACTIVE_STATUSES.includes(status.value));
+  const isRunning = computed(() => status.value !== null && isActiveStatus(status.value));
   /** Null while unknown (checking, no model or dataset yet, or the host could not say). */
   const fit = ref<ModelFit | null>(null);
   const checkingFit = ref(false);
@@ -353,7 +347,7 @@ export const useTrainingStore = defineStore('training', () => {
     if (runId.value && isRunning.value) return attachRun(runId.value);
     const result = await connection.call('runs.list', {});
     if (!result.ok) return;
-    const running = result.value.find((run) => ACTIVE_STATUSES.includes(run.status));
+    const running = result.value.find((run) => isActiveStatus(run.status));
     if (running && running.id !== runId.value) await attachRun(running.id, { adoptConfig: true });
     else if (runId.value) {
       const current = result.value.find((run) => run.id === runId.value);
@@ -441,11 +435,11 @@ export const useTrainingStore = defineStore('training', () => {
       if (data.runId === runId.value) {
         status.value = data.status;
         runError.value = data.error;
-        if (!ACTIVE_STATUSES.includes(data.status)) {
+        if (!isActiveStatus(data.status)) {
           stopping.value = false;
           if (progress.value) progress.value = { ...progress.value, etaSeconds: null };
         }
-      } else if (ACTIVE_STATUSES.includes(data.status) && isIdle()) {
+      } else if (isActiveStatus(data.status) && isIdle()) {
         void attachRun(data.runId);
       }
     }

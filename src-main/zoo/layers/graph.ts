@@ -15,6 +15,7 @@
  * `<name>_pad` ZeroPadding2D layer followed by a 'valid' layer.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { InspectedLayer } from '../../contract';
 import { ChannelPad } from './channel-pad';
 import { GroupedConv2D } from './grouped-conv';
 import { LocalResponseNormalization } from './lrn';
@@ -27,23 +28,9 @@ export const ACTIVATIONS: readonly Activation[] = ['relu', 'leaky_relu', 'sigmoi
 /** Slope of leaky_relu for negative inputs. */
 export const LEAKY_RELU_SLOPE = 0.01;
 
-/** One layer as the dry run sees it; `outputShape` is per image (no batch axis). */
-export interface LayerRecord {
-  name: string;
-  type: string;
-  outputShape: number[];
-  /** All weights of the layer (BatchNormalization's moving mean and variance included). */
-  params: number;
-  trainableParams: number;
-  /** Multiply-adds for one image (convolutions and dense layers only). */
-  macs: number;
-  /** Side, in input pixels, of the window one output unit sees (theoretical, unclipped). */
-  receptiveField: number;
-}
-
 /** The dry run of one network: its input and every layer in creation order. */
 export class Trace {
-  readonly layers: LayerRecord[] = [];
+  readonly layers: InspectedLayer[] = [];
   private readonly names = new Set<string>();
 
   constructor(
@@ -51,7 +38,7 @@ export class Trace {
     readonly input: [number, number, number],
   ) {}
 
-  record(layer: LayerRecord): void {
+  record(layer: InspectedLayer): void {
     if (this.names.has(layer.name)) throw new Error(`${this.modelName}: duplicate layer name "${layer.name}"`);
     this.names.add(layer.name);
     this.layers.push(layer);

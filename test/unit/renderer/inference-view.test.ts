@@ -158,6 +158,13 @@ describe('helpers', () => {
     expect(csv).toBe('image,r class,r probability\n"a,""b"".png",x,1.000000\n');
   });
 
+  it('neutralises an image name that a spreadsheet would run as a formula', () => {
+    const done = { prediction: { name: 'x', notes: [], top: [{ class: '@cls', index: 0, probability: 0.5 }] }, error: null, preprocessing: null, checkpoint: null, loading: false };
+    const image = { id: 1, name: '=HYPERLINK("http://evil.example","click")', url: '', data: null, localError: null, downscaled: false };
+    const csv = predictionsCsv([image], ['r'], { 1: { r: done } });
+    expect(csv).toBe('image,r class,r probability\n"\'=HYPERLINK(""http://evil.example"",""click"")",\'@cls,0.500000\n');
+  });
+
   it('has the same message keys in both languages', () => {
     const keys = (value: object, prefix = ''): string[] =>
       Object.entries(value).flatMap(([key, child]) => (typeof child === 'object' ? keys(child, `${prefix}${key}.`) : [`${prefix}${key}`]));

@@ -1,4 +1,8 @@
-/** Google's Turbo colormap as its polynomial fit: the same colours the host's overlay PNG uses. */
+/**
+ * Google's Turbo colormap (Mikhailov, 2019) as its published polynomial fit: blue for 0, red for
+ * 1, perceptually smoother than jet. The host's overlay PNG and the renderer's canvas both draw
+ * with it, so a heatmap looks the same either way.
+ */
 export function turbo(x: number): [number, number, number] {
   const t = Math.min(Math.max(x, 0), 1);
   const r = 0.13572138 + t * (4.6153926 + t * (-42.66032258 + t * (132.13108234 + t * (-152.94239396 + t * 59.28637943))));
