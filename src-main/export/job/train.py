@@ -594,6 +594,8 @@ def main(argv=None):
             folder.save(status=status, error=error, endedAt=now_iso(), steps=step)
             print(f"run folder: {folder.dir}  (import it with: cvb runs import {folder.dir})", flush=True)
         if distributed:
+            # Rank 0 hosts the rendezvous store: no rank leaves while another may still need it.
+            dist.barrier()
             dist.destroy_process_group()
 
 
