@@ -594,8 +594,10 @@ def main(argv=None):
             folder.save(status=status, error=error, endedAt=now_iso(), steps=step)
             print(f"run folder: {folder.dir}  (import it with: cvb runs import {folder.dir})", flush=True)
         if distributed:
-            # Rank 0 hosts the rendezvous store: no rank leaves while another may still need it.
-            dist.barrier()
+            # Rank 0 hosts the rendezvous store: no rank leaves while another may still need it
+            # (after a failure torchrun stops the others, and a barrier would wait for them).
+            if status == "completed":
+                dist.barrier()
             dist.destroy_process_group()
 
 
