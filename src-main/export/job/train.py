@@ -209,7 +209,7 @@ class FolderSplit:
         from PIL import Image
         picture = self.folder.loader(self.folder.samples[index][0])
         picture = picture.convert("L" if self.channels == 1 else "RGB").resize((self.width, self.height), Image.BILINEAR)
-        array = np.asarray(picture, dtype=np.uint8)
+        array = np.array(picture, dtype=np.uint8)
         return torch.from_numpy(np.ascontiguousarray(array.reshape(self.height, self.width, self.channels).transpose(2, 0, 1)))
 
 
@@ -454,7 +454,10 @@ def main(argv=None):
     data_path = args.data or job["dataset"].get("path")
     if not data_path or not os.path.exists(data_path):
         raise SystemExit(f"--data: no dataset at {data_path!r}; give the dataset folder, IDX folder or ImageFolder")
-    train_split, val_split = load_splits(data_path, job)
+    try:
+        train_split, val_split = load_splits(data_path, job)
+    except (ValueError, OSError) as error:
+        raise SystemExit(str(error)) from None
     plan = plan_training(config, train_split.labels, len(val_split))
     channels = job["dataset"]["input"][2]
     limit = None if isinstance(train_split, ArraySplit) else args.stats_limit
