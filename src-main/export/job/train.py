@@ -430,10 +430,10 @@ def main(argv=None):
     args = parse_args(argv)
     job = workbench_model.read_job(args.job)
     config = dict(job["config"])
-    for field, value in (("maxSteps", args.max_steps), ("epochs", args.epochs), ("seed", args.seed)):
+    for field, flag, value in (("maxSteps", "--max-steps", args.max_steps), ("epochs", "--epochs", args.epochs), ("seed", "--seed", args.seed)):
         if value is not None:
             if value < (0 if field == "seed" else 1):
-                raise SystemExit(f"--{field}: must be {'≥ 0' if field == 'seed' else 'at least 1'} (received {value})")
+                raise SystemExit(f"{flag}: must be {'≥ 0' if field == 'seed' else 'at least 1'} (received {value})")
             config[field] = value
 
     distributed = "RANK" in os.environ and int(os.environ.get("WORLD_SIZE", "1")) > 1
