@@ -100,7 +100,6 @@ export async function describeJobModel(config: TrainConfig, input: [number, numb
     };
   } finally {
     model.dispose();
-    tf.disposeVariables();
   }
 }
 

@@ -32,6 +32,8 @@ sys.path.insert(0, HERE)
 import model as workbench_model  # noqa: E402
 
 MASK = 0xFFFFFFFF
+# Above this size a workbench dataset's channel statistics come from its manifest, not a pass over it.
+STREAMED_BYTES = 1 << 30
 
 
 # ---- the workbench's seeded generator (mulberry32), so splits and data order are the same ----
@@ -184,6 +186,7 @@ class ArraySplit:
             images = images[..., None]
         self.images = images
         self.labels = np.asarray(labels, dtype=np.int64)
+        self.normalization = None
 
     def __len__(self):
         return len(self.labels)
@@ -224,9 +227,11 @@ def load_splits(path, job):
             splits = {}
             for name in ("train", "val"):
                 count = manifest["splits"][name]["count"]
-                images = np.fromfile(os.path.join(path, f"{name}-images.u8"), dtype=np.uint8).reshape(count, *manifest["input"])
+                # Mapped, not read: an imported dataset can be larger than memory.
+                images = np.memmap(os.path.join(path, f"{name}-images.u8"), dtype=np.uint8, mode="r", shape=(count, *manifest["input"]))
                 labels = np.fromfile(os.path.join(path, f"{name}-labels.u8"), dtype=np.uint8)
                 splits[name] = ArraySplit(images, labels)
+            splits["train"].normalization = manifest.get("normalization")
             return splits["train"], splits["val"]
     if _idx_file(path, "train", "images"):
         images = _read_idx(_idx_file(path, "train", "images"))
@@ -460,8 +465,13 @@ def main(argv=None):
         raise SystemExit(str(error)) from None
     plan = plan_training(config, train_split.labels, len(val_split))
     channels = job["dataset"]["input"][2]
-    limit = None if isinstance(train_split, ArraySplit) else args.stats_limit
-    mean, std = channel_stats(train_split, plan["train"], channels, limit)
+    saved = getattr(train_split, "normalization", None)
+    if saved and train_split.images.nbytes > STREAMED_BYTES:
+        # As the workbench does for a dataset it streams: the statistics its import computed.
+        mean, std = list(saved["mean"]), list(saved["std"])
+    else:
+        limit = None if isinstance(train_split, ArraySplit) else args.stats_limit
+        mean, std = channel_stats(train_split, plan["train"], channels, limit)
     classes = len(job["dataset"]["classes"])
     validation_source = val_split if plan["split"] == "val" else train_split
 
