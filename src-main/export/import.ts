@@ -77,10 +77,16 @@ function readRecord(dir: string): RunRecord {
  * Imports the run folder at `source` (see findRunFolder) into the store. A run still marked
  * running (its job was killed, or is still going) arrives interrupted.
  */
-export function importRunFolder(store: RunStore, source: string): RunRecord {
-  const dir = findRunFolder(source);
+/** Checks a run folder without importing it: its run.json and every checkpoint's weights. */
+export function checkRunFolder(dir: string): RunRecord {
   const record = readRecord(dir);
   checkCheckpoints(dir);
+  return record;
+}
+
+export function importRunFolder(store: RunStore, source: string): RunRecord {
+  const dir = findRunFolder(source);
+  const record = checkRunFolder(dir);
   mkdirSync(store.runsDir, { recursive: true });
   const staging = join(store.runsDir, `${IMPORT_PREFIX}${randomBytes(6).toString('hex')}`);
   try {

@@ -100,7 +100,6 @@ export async function describeJobModel(config: TrainConfig, input: [number, numb
     };
   } finally {
     model.dispose();
-    tf.disposeVariables();
   }
 }
 
@@ -147,9 +146,10 @@ export async function describeJob({ record, dataset, datasetPath, workbenchVersi
 
 /**
  * Writes the job folder at `target` whole or not at all (built beside it, then renamed); an
- * existing folder there is replaced only if it is itself a job folder.
+ * existing folder there is replaced only if it is itself a job folder. `extra` adds files by
+ * relative path (an experiment's arms/<k>/job.json and launchers).
  */
-export function writeJobFolder(job: JobFile, target: string): string[] {
+export function writeJobFolder(job: JobFile, target: string, extra: Record<string, string> = {}): string[] {
   if (existsSync(target) && !existsSync(join(target, 'job.json'))) {
     throw new JobExportError('out', `${target} exists and is not a job folder; choose a new or empty path`);
   }
@@ -168,13 +168,16 @@ export function writeJobFolder(job: JobFile, target: string): string[] {
       'slurm.sbatch': SLURM_SBATCH,
       'ray_train.py': RAY_TRAIN_PY,
     };
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp, name), text);
-    chmodSync(join(tmp, 'launch.sh'), 0o755);
+    for (const [name, text] of Object.entries({ ...files, ...extra })) {
+      mkdirSync(dirname(join(tmp, name)), { recursive: true });
+      writeFileSync(join(tmp, name), text);
+    }
+    for (const name of [...JOB_FILES, ...Object.keys(extra)].filter((n) => n.endsWith('.sh'))) chmodSync(join(tmp, name), 0o755);
     rmSync(target, { recursive: true, force: true });
     renameSync(tmp, target);
   } catch (error) {
     rmSync(tmp, { recursive: true, force: true });
     throw error;
   }
-  return [...JOB_FILES];
+  return [...JOB_FILES, ...Object.keys(extra)];
 }

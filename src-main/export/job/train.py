@@ -32,6 +32,8 @@ sys.path.insert(0, HERE)
 import model as workbench_model  # noqa: E402
 
 MASK = 0xFFFFFFFF
+# Above this size a workbench dataset's channel statistics come from its manifest, not a pass over it.
+STREAMED_BYTES = 1 << 30
 
 
 # ---- the workbench's seeded generator (mulberry32), so splits and data order are the same ----
@@ -184,6 +186,7 @@ class ArraySplit:
             images = images[..., None]
         self.images = images
         self.labels = np.asarray(labels, dtype=np.int64)
+        self.normalization = None
 
     def __len__(self):
         return len(self.labels)
@@ -209,7 +212,7 @@ class FolderSplit:
         from PIL import Image
         picture = self.folder.loader(self.folder.samples[index][0])
         picture = picture.convert("L" if self.channels == 1 else "RGB").resize((self.width, self.height), Image.BILINEAR)
-        array = np.asarray(picture, dtype=np.uint8)
+        array = np.array(picture, dtype=np.uint8)
         return torch.from_numpy(np.ascontiguousarray(array.reshape(self.height, self.width, self.channels).transpose(2, 0, 1)))
 
 
@@ -224,9 +227,11 @@ def load_splits(path, job):
             splits = {}
             for name in ("train", "val"):
                 count = manifest["splits"][name]["count"]
-                images = np.fromfile(os.path.join(path, f"{name}-images.u8"), dtype=np.uint8).reshape(count, *manifest["input"])
+                # Mapped, not read: an imported dataset can be larger than memory.
+                images = np.memmap(os.path.join(path, f"{name}-images.u8"), dtype=np.uint8, mode="r", shape=(count, *manifest["input"]))
                 labels = np.fromfile(os.path.join(path, f"{name}-labels.u8"), dtype=np.uint8)
                 splits[name] = ArraySplit(images, labels)
+            splits["train"].normalization = manifest.get("normalization")
             return splits["train"], splits["val"]
     if _idx_file(path, "train", "images"):
         images = _read_idx(_idx_file(path, "train", "images"))
@@ -430,10 +435,10 @@ def main(argv=None):
     args = parse_args(argv)
     job = workbench_model.read_job(args.job)
     config = dict(job["config"])
-    for field, value in (("maxSteps", args.max_steps), ("epochs", args.epochs), ("seed", args.seed)):
+    for field, flag, value in (("maxSteps", "--max-steps", args.max_steps), ("epochs", "--epochs", args.epochs), ("seed", "--seed", args.seed)):
         if value is not None:
             if value < (0 if field == "seed" else 1):
-                raise SystemExit(f"--{field}: must be {'≥ 0' if field == 'seed' else 'at least 1'} (received {value})")
+                raise SystemExit(f"{flag}: must be {'≥ 0' if field == 'seed' else 'at least 1'} (received {value})")
             config[field] = value
 
     distributed = "RANK" in os.environ and int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -454,11 +459,19 @@ def main(argv=None):
     data_path = args.data or job["dataset"].get("path")
     if not data_path or not os.path.exists(data_path):
         raise SystemExit(f"--data: no dataset at {data_path!r}; give the dataset folder, IDX folder or ImageFolder")
-    train_split, val_split = load_splits(data_path, job)
+    try:
+        train_split, val_split = load_splits(data_path, job)
+    except (ValueError, OSError) as error:
+        raise SystemExit(str(error)) from None
     plan = plan_training(config, train_split.labels, len(val_split))
     channels = job["dataset"]["input"][2]
-    limit = None if isinstance(train_split, ArraySplit) else args.stats_limit
-    mean, std = channel_stats(train_split, plan["train"], channels, limit)
+    saved = getattr(train_split, "normalization", None)
+    if saved and train_split.images.nbytes > STREAMED_BYTES:
+        # As the workbench does for a dataset it streams: the statistics its import computed.
+        mean, std = list(saved["mean"]), list(saved["std"])
+    else:
+        limit = None if isinstance(train_split, ArraySplit) else args.stats_limit
+        mean, std = channel_stats(train_split, plan["train"], channels, limit)
     classes = len(job["dataset"]["classes"])
     validation_source = val_split if plan["split"] == "val" else train_split
 
@@ -594,6 +607,10 @@ def main(argv=None):
             folder.save(status=status, error=error, endedAt=now_iso(), steps=step)
             print(f"run folder: {folder.dir}  (import it with: cvb runs import {folder.dir})", flush=True)
         if distributed:
+            # Rank 0 hosts the rendezvous store: no rank leaves while another may still need it
+            # (after a failure torchrun stops the others, and a barrier would wait for them).
+            if status == "completed":
+                dist.barrier()
             dist.destroy_process_group()
 
 

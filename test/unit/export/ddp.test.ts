@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TrainConfigSchema } from '../../../src-main/contract';
 import { RunStore } from '../../../src-main/store/runs';
@@ -21,7 +22,7 @@ beforeAll(() => {
 });
 
 describe('a PyTorch DDP job, round trip', () => {
-  it('exports a run, trains 5 steps under torchrun with 2 gloo processes, and imports the run folder it wrote', () => {
+  it('exports a run, trains 5 steps under torchrun with 2 gloo processes, and imports the run folder it wrote', async () => {
     const home = mkdtempSync(join(tmpdir(), 'cvb-ddp-'));
     const config = TrainConfigSchema.parse({
       model: 'resnet20', epochs: 3, batchSize: 16, learningRate: 0.05, optimizer: 'momentum', weightDecay: 5e-4, labelSmoothing: 0.1,
@@ -60,6 +61,14 @@ describe('a PyTorch DDP job, round trip', () => {
     expect(evaluated.code, evaluated.stderr).toBe(0);
     expect(evaluated.json[0].accuracy).toBeGreaterThanOrEqual(0);
     expect(evaluated.json[0].confusion).toHaveLength(10);
+
+    // ... and prediction with Grad-CAM.
+    const image = join(home, 'gray.png');
+    await sharp(Buffer.alloc(28 * 28, 128), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(image);
+    const predicted = cvb(['predict', runId, image, '--cam', join(home, 'cams'), '--json'], home);
+    expect(predicted.code, predicted.stderr).toBe(0);
+    expect(predicted.json[0].top).toHaveLength(5);
+    expect(readdirSync(join(home, 'cams'))).toEqual(['gray.cam.png']);
 
     // A second import of the same folder gets a new id rather than overwriting.
     const again = cvb(['runs', 'import', join(home, 'cluster-runs', runId), '--json'], home);

@@ -15,7 +15,7 @@ export function pythonWithTorch(): string {
 }
 
 export function runPython(python: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
-  const result = spawnSync(python, args, { encoding: 'utf8', cwd: options.cwd, env: { ...process.env, OMP_NUM_THREADS: '1', ...options.env }, timeout: 300_000 });
+  const result = spawnSync(python, args, { encoding: 'utf8', cwd: options.cwd, env: { ...process.env, OMP_NUM_THREADS: '1', PYTHONDONTWRITEBYTECODE: '1', ...options.env }, timeout: 300_000 });
   if (result.status !== 0) throw new Error(`${python} ${args.join(' ')} exited with ${result.status}:\n${result.stderr.slice(-3000)}`);
   return result.stdout;
 }
