@@ -35,6 +35,7 @@ const modelsEn = {
   on: 'on',
   off: 'off',
   required: 'Enter a number',
+  sideRange: 'A whole number from 1 to {max}',
   range: '{min} to {max}',
   rangeAbove: 'above {min}, up to {max}',
   switches: {

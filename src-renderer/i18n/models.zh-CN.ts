@@ -34,6 +34,7 @@ const modelsZhCN: ModelsMessages = {
   on: '开',
   off: '关',
   required: '请输入数字',
+  sideRange: '请输入 1 到 {max} 之间的整数',
   range: '{min} 到 {max}',
   rangeAbove: '大于 {min}，最多 {max}',
   switches: {
