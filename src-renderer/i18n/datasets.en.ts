@@ -1,5 +1,9 @@
 /** English text of the Datasets screen, merged by en.ts under `datasets`. datasets.zh-CN.ts has the same keys. */
 const datasetsEn = {
+  bundledSet: {
+    name: 'Fashion-MNIST (bundled subset)',
+    source: "Fashion-MNIST by Zalando Research (MIT licence): the first 1,000 training and 200 test images of each class, taken from Debian's dataset-fashion-mnist package",
+  },
   title: 'Datasets',
   subtitle: 'Your image folders and the standard sets, imported once into a fast cache.',
   refresh: 'Refresh',

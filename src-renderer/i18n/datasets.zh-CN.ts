@@ -2,6 +2,10 @@
 import type { DatasetsMessages } from './datasets.en';
 
 const datasetsZhCN: DatasetsMessages = {
+  bundledSet: {
+    name: 'Fashion-MNIST 服装图像（内置子集）',
+    source: 'Fashion-MNIST 由 Zalando Research 发布（MIT 许可证）：取自 Debian 的 dataset-fashion-mnist 软件包，每类前 1,000 张训练图像和 200 张测试图像',
+  },
   title: '数据集',
   subtitle: '你自己的图片文件夹和标准数据集，只需导入一次，存入快速缓存。',
   refresh: '刷新',

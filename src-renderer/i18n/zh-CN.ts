@@ -138,7 +138,7 @@ const zhCN: Messages = {
     fields: {
       momentum: '动量',
       nesterov: 'Nesterov 动量',
-      epsilon: 'Epsilon',
+      epsilon: '数值稳定项 ε',
       weightDecay: '权重衰减',
       decayNormAndBias: '同时衰减批归一化和偏置参数',
       schedule: '调度',
@@ -175,7 +175,7 @@ const zhCN: Messages = {
       backend: '后端',
     },
     hints: {
-      l2: 'L2',
+      l2: 'L2 正则',
       decoupled: '解耦',
       aux: '{count} 个辅助分类头',
       gradNorms: '热力条；略慢',
@@ -185,7 +185,7 @@ const zhCN: Messages = {
       step: '阶梯',
       multistep: '多阶梯',
       cosine: '余弦',
-      onecycle: 'One-cycle',
+      onecycle: '单周期（one-cycle）',
     },
     metrics: {
       valLoss: '验证损失',

@@ -5,7 +5,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
-import type { ApiError, ModelInfo, ModelInspection, ModelOptions, SwitchSpec, SwitchValue } from '../../src-main/contract';
+import { MODEL_LIMITS, type ApiError, type ModelInfo, type ModelInspection, type ModelOptions, type SwitchSpec, type SwitchValue } from '../../src-main/contract';
 import { useConnectionStore } from './connection';
 import { useNavigationStore } from './navigation';
 import { useSystemStore } from './system';
@@ -21,7 +21,7 @@ export const FAMILY_ORDER = ['AlexNet', 'VGG', 'GoogLeNet', 'Inception', 'ResNet
 export type SwitchInput = SwitchValue | '';
 
 /** A message for a field: a local i18n key, or the host's own text. */
-export type ModelFieldMessage = { key: string } | { text: string };
+export type ModelFieldMessage = { key: string; params?: Record<string, unknown> } | { text: string };
 
 export interface ModelFamily {
   family: string;
@@ -72,7 +72,9 @@ export const useModelsStore = defineStore('models', () => {
     for (const [name, spec] of Object.entries(switches.value)) {
       if (isNumberSpec(spec) && options[name] === '') errors[`options.${name}`] = { key: 'models.required' };
     }
-    if (numberOrEmpty(inputSide.value) === '') errors.input = { key: 'models.required' };
+    const side = numberOrEmpty(inputSide.value);
+    if (side === '') errors.input = { key: 'models.required' };
+    else if (!Number.isInteger(side) || side < 1 || side > MODEL_LIMITS.maxInputSide) errors.input = { key: 'models.sideRange', params: { max: MODEL_LIMITS.maxInputSide } };
     if (numberOrEmpty(classes.value) === '') errors.classes = { key: 'models.required' };
     if (numberOrEmpty(batchSize.value) === '') errors.batchSize = { key: 'models.required' };
     return errors;
@@ -93,14 +95,19 @@ export const useModelsStore = defineStore('models', () => {
   function fieldError(field: string): ModelFieldMessage | null {
     const local = localErrors.value[field];
     if (local) return local;
-    return error.value?.field === field ? { text: error.value.message } : null;
+    return error.value && hostField(error.value.field) === field ? { text: error.value.message } : null;
+  }
+
+  /** The form field a host error belongs to: "input.0" (a side of the input tuple) is the input field. */
+  function hostField(field: string | undefined): string {
+    return field?.startsWith('input.') ? 'input' : (field ?? '');
   }
 
   /** An error that belongs to no field on the form (an unknown model, a lost connection). */
   const generalError = computed(() => {
     const current = error.value;
     if (!current) return null;
-    const field = current.field ?? '';
+    const field = hostField(current.field);
     const shown = field === 'input' || field === 'classes' || field === 'batchSize' || (field.startsWith('options.') && field.slice(8) in switches.value);
     return shown ? null : current.message;
   });

@@ -3,9 +3,10 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { Chart } from 'chart.js';
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { EvalResult, MetricEvent } from '../../../src-main/contract';
+import { TrainConfigSchema, type EvalResult, type MetricEvent } from '../../../src-main/contract';
 import { distinctDigits, distinctTick } from '../../../src-renderer/components/charts/chart-setup';
 import CompareChart from '../../../src-renderer/components/compare/CompareChart.vue';
+import HyperparameterTable from '../../../src-renderer/components/compare/HyperparameterTable.vue';
 import { buildCurve, hyperparameterRows, smooth } from '../../../src-renderer/components/compare/series';
 import { createAppI18n } from '../../../src-renderer/i18n';
 import { useCompareStore } from '../../../src-renderer/stores/compare';
@@ -150,6 +151,46 @@ describe('charts that never invent data', () => {
   });
 });
 
+describe('the settings table', () => {
+  const full = TrainConfigSchema.parse({
+    model: 'resnet20',
+    epochs: 3,
+    batchSize: 32,
+    learningRate: 0.1,
+    optimizer: 'momentum',
+    momentum: 0.9,
+    maxSteps: 100,
+    backend: 'wasm',
+    weightDecay: 1e-4,
+    epsilon: 1e-7,
+    gradClipNorm: 5,
+    auxLossWeight: 0.3,
+    bestMetric: 'valAccuracy',
+    modelOptions: { activation: 'sigmoid', batchNorm: false },
+    schedule: { type: 'multistep', milestones: [2], gamma: 0.1 },
+    earlyStopping: { patience: 3 },
+    preset: { name: 'resnet-cifar-laptop', changed: ['epochs'] },
+    augmentation: { randomCrop: { padding: 4 }, horizontalFlip: true, randomResizedCrop: { scale: [0.5, 1], ratio: [0.75, 1.33] }, colorJitter: { brightness: 0.2, contrast: 0.2, saturation: 0.2 } },
+  });
+
+  it('names every setting as the Train form does, in both languages, and counts the differences in words', () => {
+    for (const locale of ['en', 'zh-CN'] as const) {
+      const wrapper = mount(HyperparameterTable, {
+        props: { runs: [{ id: 'a', label: 'a', config: full }, { id: 'b', label: 'b', config: { ...full, modelOptions: { activation: 'relu', batchNorm: false } } }], onlyDifferences: false },
+        global: { plugins: [createAppI18n(locale)] },
+      });
+      const rows = wrapper.findAll('tbody tr');
+      expect(rows.length).toBeGreaterThan(25);
+      for (const row of rows) expect(row.get('th').text(), row.get('th').attributes('title')).not.toBe(row.get('th').attributes('title'));
+      if (locale === 'en') {
+        expect(wrapper.get('[data-testid="hyperparameter-summary"]').text()).toBe('1 setting differs (highlighted).');
+        expect(wrapper.get('[data-testid="hp-modelOptions.activation"] th').text()).toBe('Switch: Activation');
+        expect(wrapper.get('[data-testid="hp-decayNormAndBias"] th').text()).toBe('Also decay batch-norm and bias parameters');
+      }
+    }
+  });
+});
+
 describe('Compare screen', () => {
   it('loads the chosen runs, highlights the differing switch, and shows confusion matrices side by side', async () => {
     vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
@@ -178,7 +219,7 @@ describe('Compare screen', () => {
     expect(wrapper.get('[data-testid="compare-chart-trainLoss"]').attributes('data-points')).toBe('4');
     expect(wrapper.get('[data-testid="hp-modelOptions.se"]').attributes('data-differs')).toBe('true');
     expect(wrapper.get('[data-testid="hp-model"]').attributes('data-differs')).toBe('false');
-    expect(wrapper.get('[data-testid="hyperparameter-summary"]').text()).toContain('1 settings differ');
+    expect(wrapper.get('[data-testid="hyperparameter-summary"]').text()).toContain('1 setting differs');
     await wrapper.get('[data-testid="compare-only-differences"]').setValue(true);
     expect(wrapper.findAll('[data-testid^="hp-"]').map((row) => row.attributes('data-testid'))).toEqual(['hp-modelOptions.se']);
     expect(wrapper.find('[data-testid="compare-confusion-se"]').exists()).toBe(true);

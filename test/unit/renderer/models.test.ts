@@ -170,6 +170,26 @@ describe('Models screen', () => {
     expect(wrapper.get('[data-testid="models-error-input"]').text()).toMatch(/at layer "conv1_conv" O = \(I − K \+ 2P\)\/S \+ 1/);
   });
 
+  it('puts an input side out of range under the input size, in words, and asks the host nothing', async () => {
+    const { wrapper, client } = await mountView();
+    await waitForInspection();
+    const calls = inspectCalls(client).length;
+    await wrapper.get('[data-testid="models-input"]').setValue('5000');
+    await waitForInspection();
+    expect(wrapper.get('[data-testid="models-error-input"]').text()).toBe('A whole number from 1 to 4096');
+    expect(wrapper.find('[data-testid="models-error"]').exists()).toBe(false);
+    expect(inspectCalls(client)).toHaveLength(calls);
+  });
+
+  it("puts the host's error about one side of the input (input.0) under the input size", async () => {
+    const { wrapper, client } = await mountView();
+    client.handle('models.inspect', () => ({ ok: false, error: { code: 'invalid_request', field: 'input.0', message: 'input.0: too big' } }));
+    await wrapper.get('[data-testid="models-input"]').setValue('300');
+    await waitForInspection();
+    expect(wrapper.get('[data-testid="models-error-input"]').text()).toBe('input.0: too big');
+    expect(wrapper.find('[data-testid="models-error"]').exists()).toBe(false);
+  });
+
   it('updates the inspector table and its totals as the input, classes, switches and batch size change; columns sort', async () => {
     const { wrapper, client } = await mountView();
     await wrapper.get('[data-testid="models-card-resnet"]').trigger('click');
