@@ -48,6 +48,11 @@ export default [
     'zoo, engine, data, train, infer, store and core never import electron, serve, cli or the renderer.',
   ),
   forbid(
+    ['src-main/experiments/**'],
+    ['electron', '../electron/*', '../serve/*', '../cli/*', '../core/*', '**/src-renderer/**', ...hostFolders],
+    'experiments sit below core: they never import core, electron, serve, cli or the renderer.',
+  ),
+  forbid(
     ['src-main/{serve,cli}/**'],
     ['electron', '../electron/*', '**/src-renderer/**'],
     'only src-main/electron imports electron.',

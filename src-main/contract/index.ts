@@ -1,3 +1,6 @@
 export * from './schemas';
 export * from './api';
 export * from './models';
+export * from './experiments';
+export * from './statistics';
+export * from './csv';

@@ -21,6 +21,7 @@ import { InvalidRunIdError, isProcessAlive, RunNotFoundError, RunStore, toSummar
 import { getModelMeta, listModels } from '../zoo';
 import { probeBackendInChild } from './backend-probe';
 import { createDatasetService } from './datasets';
+import { createExperimentService, type ExperimentService } from './experiments';
 import { createInferenceService } from './inference';
 import { checkModelOptions, modelHandlers } from './models';
 import { recipeHandlers } from './recipes';
@@ -98,6 +99,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   });
   const listeners = new Set<(message: EventMessage) => void>();
   const active = new Map<string, ActiveRun>();
+  let experiments: ExperimentService | null = null;
   const progressIntervalMs = options.progressIntervalMs ?? 100;
   let lastBackend: BackendReport | null = null;
   let probe: Promise<BackendReport | null> | null = null;
@@ -113,6 +115,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   }
 
   function emit(message: EventMessage): void {
+    experiments?.onEvent(message);
     for (const listener of listeners) {
       try {
         listener(message);
@@ -239,7 +242,17 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     }
   }
 
+  experiments = createExperimentService({
+    home: options.home,
+    runs: store,
+    datasets: () => datasets.list(),
+    request: (method, params) => request(method, params),
+    isRunning: (id) => active.has(id),
+    emit,
+    drive: options.mode === 'cli' ? 'own' : 'all',
+  });
   const handlers: Handlers<MethodName> = {
+    ...experiments.handlers,
     ...datasets.handlers,
     ...inference.handlers,
     ...library.handlers,
@@ -312,6 +325,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     }
   }
 
+  void experiments.start();
   return {
     store,
     request,
@@ -320,6 +334,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       return () => listeners.delete(listener);
     },
     async close() {
+      experiments?.close();
       datasets.cancelAll();
       await inference.close();
       library.close();
