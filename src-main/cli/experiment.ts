@@ -21,8 +21,7 @@ import {
   type ResponseOf,
 } from '../contract';
 import type { Workbench } from '../core/workbench';
-import type { CommandContext } from './main';
-import { parseCommandArgs } from './main';
+import { defineCommand, type CommandContext } from './args';
 import { invalid, printJson, table, UsageError } from './output';
 import { numeric, switchValue, switchValues } from './values';
 
@@ -191,8 +190,7 @@ async function followAndPrint(context: CommandContext, workbench: Workbench, sum
   return status === 'failed' ? 1 : 0;
 }
 
-export async function experimentCommand(context: CommandContext): Promise<number> {
-  const { positionals, values } = parseCommandArgs(context.args, OPTIONS);
+export const experimentCommand = defineCommand(OPTIONS, true, async (context, { positionals, values }) => {
   const { option: options, json: _json, help: _help, ...v } = values;
   const [action = 'list', id, ...extra] = positionals;
   if (!ACTIONS.includes(action)) throw invalid('action', `experiment: unknown action "${action}"; use ${ACTIONS.join(', ')}`);
@@ -257,4 +255,4 @@ export async function experimentCommand(context: CommandContext): Promise<number
   } finally {
     await workbench.close();
   }
-}
+});

@@ -11,8 +11,7 @@ import { cpSync, existsSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { MethodName, RequestOf, ResponseOf, RunDetail, RunExportResponse, RunSummary } from '../contract';
 import type { Workbench } from '../core/workbench';
-import type { CommandContext } from './main';
-import { parseCommandArgs } from './main';
+import { defineCommand } from './args';
 import { fixed, invalid, percent, printJson, table, UsageError } from './output';
 
 const OPTIONS = {
@@ -38,8 +37,7 @@ function label(run: RunSummary): string {
   return `${run.starred ? '★ ' : ''}${run.name ?? ''}`;
 }
 
-export async function runsCommand(context: CommandContext): Promise<number> {
-  const { positionals, values } = parseCommandArgs(context.args, OPTIONS);
+export const runsCommand = defineCommand(OPTIONS, true, async (context, { positionals, values }) => {
   const [action = 'list', id, ...extra] = positionals;
   if (!ACTIONS.includes(action)) throw invalid('action', `runs: unknown action "${action}"; use ${ACTIONS.join(', ')}`);
   if (extra.length) throw invalid(undefined, `unexpected arguments: ${extra.join(' ')}`);
@@ -140,4 +138,4 @@ export async function runsCommand(context: CommandContext): Promise<number> {
   } finally {
     await workbench.close();
   }
-}
+});

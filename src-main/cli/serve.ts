@@ -2,27 +2,32 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostPathsUnder, resolveDataRoots } from '../core/host-paths';
 import { exposureWarning, startServer } from '../serve/server';
-import type { CommandContext } from './main';
-import { parseCommandArgs } from './main';
+import { defineCommand, type Options } from './args';
 import { invalid } from './output';
 
 export const DEFAULT_PORT = 7860;
 
-export async function serveCommand(context: CommandContext): Promise<number> {
-  const { values } = parseCommandArgs(context.args, { port: { type: 'string' }, host: { type: 'string' } }, false);
+const SERVE_OPTIONS = { port: { type: 'string' }, host: { type: 'string' }, 'data-root': { type: 'string', multiple: true } } satisfies Options;
+
+export const serveCommand = defineCommand(SERVE_OPTIONS, false, async (context, { values }) => {
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw invalid('port', `--port: must be a whole number from 0 to 65535 (received ${JSON.stringify(values.port)})`);
   }
   const bindHost = values.host ?? '127.0.0.1';
+  // Browser users may name host paths only inside these folders; with none they upload files.
+  const dataRoots = await resolveDataRoots(values['data-root'] ?? []).catch((error: Error) => {
+    throw invalid('data-root', `--data-root: ${error.message}`);
+  });
   const rendererDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) {
     throw invalid(undefined, `the renderer is not built (${rendererDir}/index.html is missing); run \`npm run build\` first`);
   }
   const warning = exposureWarning(bindHost, port);
   if (warning) process.stderr.write(`WARNING: ${warning}\n`);
-  const workbench = await context.open('serve');
+  const workbench = await context.open('serve', { hostPaths: hostPathsUnder(dataRoots) });
   const server = await startServer({ host: workbench, rendererDir, bindHost, port }).catch(async (error: NodeJS.ErrnoException) => {
     await workbench.close();
     if (error.code === 'EADDRINUSE') {
@@ -43,4 +48,4 @@ export async function serveCommand(context: CommandContext): Promise<number> {
   await server.close();
   await workbench.close();
   return 0;
-}
+});

@@ -4,3 +4,4 @@ export * from './models';
 export * from './experiments';
 export * from './statistics';
 export * from './csv';
+export * from './host-paths';

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import {
   EXPERIMENT_LIMITS,
   RUN_META_LIMITS,
-  type ApiError,
   type DatasetInfo,
   type EventMessage,
   type ExperimentSummary,
@@ -29,7 +28,7 @@ import { atomicWriteFileSync } from '../store/atomic';
 import { isProcessAlive, RunNotFoundError, type RunStore } from '../store/runs';
 import type { Handlers } from './handlers';
 import { checkModelOptions } from './models';
-import { WorkbenchError } from './workbench';
+import { fail, guardedBy, WorkbenchError } from './errors';
 
 export type ExperimentMethod =
   | 'experiments.list'
@@ -63,27 +62,18 @@ export interface ExperimentService {
   close(): void;
 }
 
-const fail = (error: ApiError): never => {
-  throw new WorkbenchError(error);
-};
-
 function unwrap<T>(result: Result<unknown>): T {
   if (!result.ok) throw new WorkbenchError(result.error);
   return result.value as T;
 }
 
-function guarded<A extends unknown[], R>(fn: (...args: A) => Promise<R> | R): (...args: A) => Promise<R> {
-  return async (...args) => {
-    try {
-      return await fn(...args);
-    } catch (error) {
-      if (error instanceof ExperimentInputError) throw new WorkbenchError(error.error);
-      if (error instanceof ExperimentNotFoundError) throw new WorkbenchError({ code: 'not_found', field: 'id', message: error.message });
-      if (error instanceof InvalidExperimentIdError) throw new WorkbenchError({ code: 'invalid_request', field: 'id', message: error.message });
-      throw error;
-    }
-  };
-}
+/** Experiment errors of the lower layer as contract errors. */
+const guarded = guardedBy((error) => {
+  if (error instanceof ExperimentInputError) return new WorkbenchError(error.error);
+  if (error instanceof ExperimentNotFoundError) return new WorkbenchError({ code: 'not_found', field: 'id', message: error.message });
+  if (error instanceof InvalidExperimentIdError) return new WorkbenchError({ code: 'invalid_request', field: 'id', message: error.message });
+  return error;
+});
 
 export function createExperimentService(options: ExperimentServiceOptions): ExperimentService {
   const store = new ExperimentStore(options.home);

@@ -2,12 +2,10 @@
  * Core: the workbench service that implements the contract. Plain Node (no Electron): the Electron
  * main process, `cvb serve` and the `cvb` command line all host the same Workbench.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   parseRequest,
-  type ApiError,
   type BackendReport,
   type EventMessage,
   type MethodName,
@@ -17,17 +15,20 @@ import {
   type SystemInfo,
 } from '../contract';
 import type { HostToWorker, WorkerToHost } from '../train/protocol';
-import { InvalidRunIdError, isProcessAlive, RunNotFoundError, RunStore, toSummary } from '../store/runs';
+import { isProcessAlive, RunStore, toSummary } from '../store/runs';
 import { getModelMeta, listModels } from '../zoo';
 import { probeBackendInChild } from './backend-probe';
 import { createDatasetService } from './datasets';
 import { createExperimentService, type ExperimentService } from './experiments';
+import { toApiError, WorkbenchError } from './errors';
 import { createInferenceService } from './inference';
 import { checkModelOptions, modelHandlers } from './models';
 import { recipeHandlers } from './recipes';
 import { createRunLibrary } from './run-library';
 import type { Handlers } from './handlers';
 import type { ContractHost } from './host';
+import { ANY_HOST_PATH, hostPathsUnder, type HostPathPolicy } from './host-paths';
+import { forkWorker, type WorkerExit, type WorkerProcess } from './workers';
 
 export interface WorkbenchOptions {
   /** The data folder: runs/, datasets/, settings. */
@@ -35,6 +36,8 @@ export interface WorkbenchOptions {
   /** The app's bundled resources (sample datasets). */
   resourcesDir: string;
   mode: SystemInfo['mode'];
+  /** Which host paths requests may name; default: any, except in browser mode (none: uploads only). */
+  hostPaths?: HostPathPolicy;
   /** The bundled training worker script (dist/main/train-worker.js). */
   workerEntry: string;
   /** Inside Electron: the Electron binary run as Node (with ELECTRON_RUN_AS_NODE=1 in workerEnv). */
@@ -50,15 +53,8 @@ export interface Workbench extends ContractHost {
   close(): Promise<void>;
 }
 
-/** An error that carries its contract error value. */
-export class WorkbenchError extends Error {
-  constructor(readonly error: ApiError) {
-    super(error.message);
-  }
-}
-
 interface ActiveRun {
-  child: ChildProcess;
+  worker: WorkerProcess<HostToWorker, WorkerToHost>;
   epochs: number;
   stepsPerEpoch: number;
   totalSteps: number;
@@ -67,7 +63,6 @@ interface ActiveRun {
   timer: NodeJS.Timeout | null;
   lastRelay: number;
   imagesPerSec: number;
-  stderrTail: string;
   exited: Promise<void>;
 }
 
@@ -86,15 +81,14 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     execPath: options.workerExecPath,
     env: options.workerEnv,
     datasetRoots: datasets.locations.roots,
-    allowPaths: options.mode !== 'serve',
   });
+  const hostPaths = options.hostPaths ?? (options.mode === 'serve' ? hostPathsUnder([]) : ANY_HOST_PATH);
   const library = createRunLibrary({
     store,
     datasetRoots: datasets.locations.roots,
     workerEntry: options.workerEntry,
     workerExecPath: options.workerExecPath,
     workerEnv: options.workerEnv,
-    mode: options.mode,
     isRunning: (id) => active.has(id),
   });
   const listeners = new Set<(message: EventMessage) => void>();
@@ -167,7 +161,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     }
   }
 
-  function onWorkerExit(runId: string, run: ActiveRun, code: number | null, signal: NodeJS.Signals | null): void {
+  function onWorkerExit(runId: string, run: ActiveRun, { code, signal }: WorkerExit): void {
     if (run.timer) clearTimeout(run.timer);
     relay(runId, run);
     active.delete(runId);
@@ -180,8 +174,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
         // closed session): its checkpoints are whole, so the run is interrupted and resumes. A crash
         // of its own (an exit code, SIGSEGV, SIGABRT): failed, with the error text.
         status = signal && INTERRUPTING_SIGNALS.includes(signal) ? 'interrupted' : 'failed';
-        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        error = `the training worker ${how}${run.stderrTail ? `: ${run.stderrTail.trim().split('\n').slice(-5).join('\n')}` : ''}`;
+        error = `the training worker ${run.worker.describeExit({ code, signal })}`;
         store.write({ ...record, status, error, workerPid: null, endedAt: new Date().toISOString() });
       } else {
         status = record.status;
@@ -194,15 +187,9 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   }
 
   function startWorker(runId: string, batchSize: number, epochs: number, resume = false): void {
-    const child = fork(options.workerEntry, [], {
-      execPath: options.workerExecPath,
-      env: { ...process.env, ...options.workerEnv },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'advanced',
-    });
-    let resolveExit!: () => void;
+    const worker = forkWorker<HostToWorker, WorkerToHost>({ entry: options.workerEntry, execPath: options.workerExecPath, env: options.workerEnv });
     const run: ActiveRun = {
-      child,
+      worker,
       epochs,
       stepsPerEpoch: 0,
       totalSteps: 0,
@@ -211,35 +198,18 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       timer: null,
       lastRelay: 0,
       imagesPerSec: 0,
-      stderrTail: '',
-      exited: new Promise((resolve) => (resolveExit = resolve)),
+      exited: worker.exited.then((exit) => onWorkerExit(runId, run, exit)),
     };
     active.set(runId, run);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      run.stderrTail = (run.stderrTail + chunk.toString('utf8')).slice(-4000);
-    });
-    child.on('message', (message: WorkerToHost) => onWorkerMessage(runId, run, message));
-    child.on('exit', (code, signal) => {
-      onWorkerExit(runId, run, code, signal);
-      resolveExit();
-    });
-    child.on('error', (error) => {
-      run.stderrTail += `\n${error.message}`;
-    });
-    const start: HostToWorker = { type: 'start', home: options.home, runId, datasetRoots: datasets.locations.roots, resume };
-    child.send(start);
+    worker.onMessage((message) => onWorkerMessage(runId, run, message));
+    worker.send({ type: 'start', home: options.home, runId, datasetRoots: datasets.locations.roots, resume });
   }
 
   async function stopRun(runId: string): Promise<void> {
     const run = active.get(runId);
     if (!run) return;
-    const stop: HostToWorker = { type: 'stop' };
-    if (run.child.connected) run.child.send(stop);
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_GRACE_MS).unref());
-    if ((await Promise.race([run.exited, timeout])) === 'timeout') {
-      run.child.kill('SIGKILL');
-      await run.exited;
-    }
+    await run.worker.stop(STOP_GRACE_MS, { message: { type: 'stop' } });
+    await run.exited;
   }
 
   experiments = createExperimentService({
@@ -317,9 +287,11 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   async function request(method: unknown, params: unknown): Promise<Result<unknown>> {
     const parsed = parseRequest(method, params);
     if (!parsed.ok) return parsed;
+    const checked = await hostPaths.check(parsed.method, parsed.params);
+    if (!checked.ok) return checked;
     try {
       const handler = handlers[parsed.method] as (params: unknown) => Promise<unknown> | unknown;
-      return { ok: true, value: await handler(parsed.params) };
+      return { ok: true, value: await handler(checked.params) };
     } catch (error) {
       return { ok: false, error: toApiError(error) };
     }
@@ -342,11 +314,4 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       listeners.clear();
     },
   };
-}
-
-function toApiError(error: unknown): ApiError {
-  if (error instanceof WorkbenchError) return error.error;
-  if (error instanceof RunNotFoundError) return { code: 'not_found', field: 'id', message: error.message };
-  if (error instanceof InvalidRunIdError) return { code: 'invalid_request', field: 'id', message: error.message };
-  return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
 }

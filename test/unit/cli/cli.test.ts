@@ -88,6 +88,15 @@ describe('cvb train / runs', () => {
     }
   });
 
+  it('serve refuses a --data-root that does not exist, and help documents the option', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const result = cvb(['serve', '--port', '0', '--data-root', join(home, 'missing'), '--json'], home);
+    expect(result.code).toBe(2);
+    expect(result.json[0].error).toMatchObject({ field: 'data-root', message: expect.stringMatching(/^--data-root: .*missing: cannot be used as a data root/) });
+    const help = spawnSync(process.execPath, [join(distMain, 'cli.js'), 'help'], { encoding: 'utf8' });
+    expect(help.stdout).toMatch(/serve +\[--port N\] \[--host H\] \[--data-root DIR \.\.\.\]/);
+  });
+
   it('lists models with their parameter counts', () => {
     const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
     const models = cvb(['models', '--json'], home);

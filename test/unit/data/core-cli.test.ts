@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { methods, type EventMessage, type MethodName, type ParsedRequestOf, type ResponseOf } from '../../../src-main/contract';
 import { dataCommand } from '../../../src-main/cli/data';
 import { createDatasetService } from '../../../src-main/core/datasets';
-import { WorkbenchError } from '../../../src-main/core/workbench';
+import { WorkbenchError } from '../../../src-main/core/errors';
 import { noise, write } from './fixtures';
 
 const work = mkdtempSync(join(tmpdir(), 'cvb-core-'));
@@ -151,9 +151,9 @@ describe('cvb data', () => {
     const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const { createWorkbench } = await import('../../../src-main/core/workbench');
-      const code = await dataCommand({
-        args,
-        json: args.includes('--json'),
+      const parsed = dataCommand.parse(args);
+      const code = await parsed.run({
+        json: parsed.json,
         home,
         open: (mode) => createWorkbench({ home, mode, resourcesDir: resources, workerEntry: join(work, 'unused.js') }),
       });
