@@ -30,6 +30,8 @@ import type { Handlers } from './handlers';
 import { checkModelOptions } from './models';
 import { fail, guardedBy, WorkbenchError } from './errors';
 
+const POLL_MS = 3000;
+
 export type ExperimentMethod =
   | 'experiments.list'
   | 'experiments.get'
@@ -138,6 +140,24 @@ export function createExperimentService(options: ExperimentServiceOptions): Expe
     },
     { drive: options.drive, onChange: notify },
   );
+
+  // Runs of another host (an `experiment run` in another terminal, a worker that outlived its
+  // host) send no events here: a look at the disk every few seconds notices their end.
+  const seen = new Map<string, string>();
+  const poll = setInterval(() => {
+    let changed = false;
+    for (const record of store.list()) {
+      const { status, done } = experimentStatus(record, runStatus);
+      const key = `${status}:${done}`;
+      if (seen.has(record.id) && seen.get(record.id) !== key) {
+        notify(record.id);
+        changed = true;
+      }
+      seen.set(record.id, key);
+    }
+    if (changed) void queue.tick();
+  }, POLL_MS);
+  poll.unref();
 
   /** The configuration behind `base`/`baseRunId`, checked against the model and the dataset. */
   async function baseConfig(request: ParsedRequestOf<'experiments.create'>): Promise<TrainConfig> {
@@ -261,6 +281,9 @@ export function createExperimentService(options: ExperimentServiceOptions): Expe
       if (message.data.status !== 'running') void queue.tick();
     },
     start: () => queue.tick(),
-    close: () => queue.close(),
+    close() {
+      clearInterval(poll);
+      queue.close();
+    },
   };
 }
