@@ -20,7 +20,7 @@ export interface CommandContext {
   json: boolean;
   /** The data folder: --home, else CVB_HOME, else the desktop app's own. */
   home: string;
-  open(mode: 'cli' | 'serve', options?: Pick<WorkbenchOptions, 'hostPaths'>): Promise<Workbench>;
+  open(mode: 'cli' | 'serve', options?: Pick<WorkbenchOptions, 'hostPaths' | 'log'>): Promise<Workbench>;
 }
 
 /** parseArgs with our error shape: an unknown option or a missing value names the option. */

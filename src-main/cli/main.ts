@@ -31,7 +31,7 @@ commands:
           [--option SWITCH=VALUE ...] [--seed N] [--backend tensorflow|wasm|cpu]
   train   --resume RUN_ID                  continue a stopped or interrupted run exactly
   runs    list | show ID | update ID [--name N] [--notes T] [--tag T ...] [--star] | delete ID
-          | export ID [--kind archive|model|metrics] [--out PATH] | import ARCHIVE
+          | export ID [--kind archive|model|metrics|pytorch] [--out PATH] | import ARCHIVE|FOLDER
   eval    RUN_ID [--checkpoint best|last] [--json]   test-set accuracy, top-5, per class, confusion
   models  list the registered networks
   inspect NAME [--input N|HxWxC] [--classes N] [--batch-size N] [--option NAME=VALUE ...]

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hostPathsUnder, resolveDataRoots } from '../core/host-paths';
+import { openLogFile } from '../core/log';
 import { exposureWarning, startServer } from '../serve/server';
 import { defineCommand, type Options } from './args';
 import { invalid } from './output';
@@ -23,13 +24,17 @@ export const serveCommand = defineCommand(SERVE_OPTIONS, false, async (context, 
   });
   const rendererDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) {
-    throw invalid(undefined, `the renderer is not built (${rendererDir}/index.html is missing); run \`npm run build\` first`);
+    throw invalid(undefined, `the renderer is not built (${rendererDir}/index.html is missing); run \`npm run build\` first, or start it with \`npm run cvb -- serve\`, which builds it`);
   }
   const warning = exposureWarning(bindHost, port);
   if (warning) process.stderr.write(`WARNING: ${warning}\n`);
-  const workbench = await context.open('serve', { hostPaths: hostPathsUnder(dataRoots) });
-  const server = await startServer({ host: workbench, rendererDir, bindHost, port }).catch(async (error: NodeJS.ErrnoException) => {
+  const log = await openLogFile({ folder: join(context.home, 'logs') });
+  log.logger.info({ dataRoots }, 'cvb serve starting');
+  const workbench = await context.open('serve', { hostPaths: hostPathsUnder(dataRoots), log });
+  const server = await startServer({ host: workbench, rendererDir, bindHost, port, logger: log.logger }).catch(async (error: NodeJS.ErrnoException) => {
     await workbench.close();
+    log.logger.error({ err: error }, 'the server could not listen');
+    await log.close();
     if (error.code === 'EADDRINUSE') {
       throw invalid('port', `--port: ${bindHost}:${port} is already in use (another workbench?); choose another port, or --port 0 for any free one`);
     }
@@ -39,6 +44,7 @@ export const serveCommand = defineCommand(SERVE_OPTIONS, false, async (context, 
     throw error;
   });
   process.stdout.write(`URL: ${server.url}\n`);
+  process.stderr.write(`log: ${log.currentFile()}\n`);
   await new Promise<void>((resolve) => {
     const shutdown = () => resolve();
     process.once('SIGINT', shutdown);
@@ -47,5 +53,6 @@ export const serveCommand = defineCommand(SERVE_OPTIONS, false, async (context, 
   process.stderr.write('stopping: running trainings are stopped and keep their checkpoints\n');
   await server.close();
   await workbench.close();
+  await log.close();
   return 0;
 });

@@ -22,6 +22,7 @@ import {
   RunStatusSchema,
   RunSummarySchema,
   SystemInfoSchema,
+  AboutInfoSchema,
   TrainConfigSchema,
   AugmentOptionsSchema,
   CatalogEntryInfoSchema,
@@ -43,6 +44,7 @@ import {
   RunImportRequestSchema,
   RunUpdateRequestSchema,
 } from './schemas';
+import { RunJobExportRequestSchema, RunJobExportResponseSchema } from './jobs';
 import { ModelInfoSchema, ModelInspectionSchema, ModelInspectRequestSchema } from './models';
 import {
   BuiltinExperimentSchema,
@@ -81,6 +83,8 @@ const byExperimentId = z.strictObject({ id: ExperimentIdSchema });
 
 export const methods = {
   'system.info': { request: empty, response: SystemInfoSchema },
+  /** Versions, the log file and the crash-dump folder, for the About panel and bug reports. */
+  'system.about': { request: empty, response: AboutInfoSchema },
   'models.list': { request: empty, response: z.array(ModelInfoSchema) },
   /** A network's layers, parameters, multiply-adds and activation memory, by a dry run (no weights). */
   'models.inspect': { request: ModelInspectRequestSchema, response: ModelInspectionSchema },
@@ -143,7 +147,7 @@ export const methods = {
   /** The test images of one confusion cell, the most confident prediction first. */
   'runs.evalImages': { request: EvalImagesRequestSchema, response: EvalImagesResponseSchema },
   'runs.export': { request: RunExportRequestSchema, response: RunExportResponseSchema },
-  /** Imports a run archive; the run gets a new id when its id is taken. */
+  /** Imports a run archive, or a run folder on the host's disk (a PyTorch job's); the run gets a new id when its id is taken. */
   'runs.import': { request: RunImportRequestSchema, response: RunSummarySchema },
   // Experiments (issue 13): N seeds × N arms over ordinary runs, statistics, the papers' ablations.
   'experiments.list': { request: empty, response: z.array(ExperimentSummarySchema) },
@@ -165,6 +169,8 @@ export const methods = {
   'experiments.builtin': { request: empty, response: z.array(BuiltinExperimentSchema) },
   /** An HTML report (charts as inline SVG, the table, the verdicts) or the per-run CSV. */
   'experiments.report': { request: ExperimentReportRequestSchema, response: ExperimentReportResponseSchema },
+  // Beyond one machine (issue 14): a run as a PyTorch DDP job folder; its results come back by runs.import.
+  'runs.exportJob': { request: RunJobExportRequestSchema, response: RunJobExportResponseSchema },
 } as const;
 
 export type Methods = typeof methods;

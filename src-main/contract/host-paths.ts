@@ -39,6 +39,10 @@ export const HOST_PATH_METHODS: { [M in MethodName]?: HostPathMethod<M> } = {
     find: ({ source }) => ('path' in source ? at(['source', 'path'], source.path) : []),
     instead: "send the archive's bytes as source.data",
   },
+  'runs.exportJob': {
+    find: ({ out }) => at(['out'], out),
+    instead: 'leave out empty: the job folder is written to the exports folder',
+  },
 };
 
 /** The host paths in a parsed request, in request order. */

@@ -5,3 +5,4 @@ export * from './experiments';
 export * from './statistics';
 export * from './csv';
 export * from './host-paths';
+export * from './jobs';

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { HostPathSchema, RunIdSchema } from './ids';
 import { BestMetricSchema, FinalMetricsSchema, MetricEventSchema, TestMetricsSchema } from './metrics';
-import { TrainConfigSchema } from './training-config';
+import { ModelOptionsSchema } from './models';
+import { RecordedTrainConfigSchema } from './training-config';
 
 export const RunStatusSchema = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
@@ -49,11 +50,13 @@ export const RunSummarySchema = z.object({
   starred: z.boolean().optional(),
   best: BestMetricSchema.nullable().optional(),
   test: TestMetricsSchema.nullable().optional(),
+  /** The switches the run set (its config's modelOptions), so a list can tell runs of one model apart. */
+  modelOptions: ModelOptionsSchema.optional(),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
 export const RunDetailSchema = RunSummarySchema.extend({
-  config: TrainConfigSchema.nullable(),
+  config: RecordedTrainConfigSchema.nullable(),
   metrics: z.array(MetricEventSchema),
 });
 export type RunDetail = z.infer<typeof RunDetailSchema>;

@@ -15,6 +15,7 @@ import type { HostToInferWorker, InferJob, InferWorkerToHost, JobImage, WorkerSt
 import { RunStore } from '../store/runs';
 import type { Handlers } from './handlers';
 import { WorkbenchError } from './errors';
+import type { Logger } from './log';
 import { forkWorker, type WorkerProcess } from './workers';
 
 export interface InferenceServiceOptions {
@@ -26,6 +27,8 @@ export interface InferenceServiceOptions {
   env?: Record<string, string>;
   /** Dataset folders, to compute a run's normalization again when its checkpoint lacks preprocessing.json. */
   datasetRoots: string[];
+  /** Where a crash of the worker is logged. */
+  logger?: Logger;
   /** Models kept loaded at once (least recently used goes first); default 4. */
   maxModels?: number;
   backend?: BackendName;
@@ -91,6 +94,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     void child.exited.then((exit) => {
       if (worker === started) worker = null;
       const how = child.describeExit(exit, 3);
+      if (!closed) options.logger?.error({ exitCode: exit.code, signal: exit.signal, during: current?.job.kind ?? null, how }, 'the inference worker ended');
       rejectReady(new Error(`the inference worker ${how}`));
       if (current) {
         const failed = current;

@@ -13,6 +13,7 @@ import type {
   RunDetail,
   RunExportKind,
   RunExportResponse,
+  RunJobExportResponse,
   RunStatus,
   RunSummary,
   RunUpdateRequest,
@@ -93,7 +94,8 @@ export function emptyFilter(): RunFilter {
 }
 
 function haystack(run: RunSummary): string {
-  return [run.id, run.name, run.model, run.dataset, run.status, run.backend, run.notes, ...(run.tags ?? []), run.damaged ? 'damaged' : '']
+  const switches = Object.entries(run.modelOptions ?? {}).map(([name, value]) => `${name} ${String(value)}`);
+  return [run.id, run.name, run.model, run.dataset, run.status, run.backend, run.notes, ...(run.tags ?? []), ...switches, run.damaged ? 'damaged' : '']
     .filter(Boolean)
     .join(' ')
     .toLowerCase();
@@ -255,7 +257,11 @@ export const useRunsStore = defineStore('runs', () => {
       evaluationError.value = result.error;
       return false;
     }
-    if (detailId.value === id) evaluation.value = result.value;
+    if (detailId.value === id) {
+      evaluation.value = result.value;
+      // The summary's test accuracy is the evaluation's: show it now, not after the next runs.get.
+      if (detail.value?.id === id) detail.value = { ...detail.value, test: { accuracy: result.value.accuracy, top5: result.value.top5 } };
+    }
     scheduleRefresh(0);
     return true;
   }
@@ -280,10 +286,24 @@ export const useRunsStore = defineStore('runs', () => {
     return result.value;
   }
 
-  async function importArchive(data: string): Promise<RunSummary | null> {
+  /** Writes the run as a PyTorch DDP job folder on the host (issue 14). */
+  async function exportJob(id: string): Promise<RunJobExportResponse | null> {
+    actionError.value = null;
+    busy.value = 'export-job';
+    const result = await connection.call('runs.exportJob', { id });
+    busy.value = null;
+    if (!result.ok) {
+      actionError.value = result.error;
+      return null;
+    }
+    return result.value;
+  }
+
+  /** Imports a run archive's bytes, or an archive or run folder on the host's disk by its path. */
+  async function importRun(source: { data: string } | { path: string }): Promise<RunSummary | null> {
     actionError.value = null;
     busy.value = 'import';
-    const result = await connection.call('runs.import', { source: { data } });
+    const result = await connection.call('runs.import', { source });
     busy.value = null;
     if (!result.ok) {
       actionError.value = result.error;
@@ -353,7 +373,8 @@ export const useRunsStore = defineStore('runs', () => {
     loadEvaluation,
     cellImages,
     exportRun,
-    importArchive,
+    exportJob,
+    importRun,
     loading,
     error,
     sortKey,

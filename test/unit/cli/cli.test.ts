@@ -44,6 +44,8 @@ describe('cvb train / runs', () => {
     [['--model', 'resnet9000'], 'model', /unknown model "resnet9000"/],
     [['--model', 'resnet20', '--data', 'nope'], 'data', /unknown dataset "nope"/],
     [['--model', 'resnet20', '--optimizer', 'lbfgs'], 'optimizer', /received "lbfgs"/],
+    [['--model', 'resnet20', '--optimizer', 'sgd', '--nesterov'], 'nesterov', /^--nesterov: needs a momentum above 0/],
+    [['--model', 'resnet20', '--optimizer', 'adam', '--nesterov'], 'nesterov', /^--nesterov: only sgd and momentum use Nesterov momentum/],
     [['--model', 'resnet20', '--colour', 'red'], 'colour', /colour/],
     [[], 'model', /--model/],
   ])('train %j exits 2 naming %s and creates nothing', (args, field, message) => {
