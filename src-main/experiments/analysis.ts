@@ -162,7 +162,7 @@ function compare(
   const metric = record.metric;
   const a = arms[baselineIndex].final.values;
   const b = arms[armIndex].final.values;
-  const pairs = a.map((v, i) => [v, b[i]] as const).filter((pair): pair is readonly [number, number] => pair[0] !== null && pair[1] !== null);
+  const pairs = a.map((v, i) => [v, b[i]] as const).filter((pair): pair is readonly [number, number] => typeof pair[0] === 'number' && typeof pair[1] === 'number');
   const random = new Mulberry32(pairs.length);
   const diff = pairedDifference(pairs.map((p) => p[0]), pairs.map((p) => p[1]), () => random.next());
   const unit: Verdict['unit'] = higherIsBetter(metric) ? 'points' : 'loss';
@@ -235,7 +235,7 @@ export function analyzeExperiment(record: ExperimentRecord, readRun: ReadRun): E
   const binSize = Math.max(1, Math.ceil(maxStep / STEP_BINS));
 
   const arms: ArmResult[] = record.arms.map((arm) => {
-    const seeds = arm.runs.slice(0, record.seeds);
+    const seeds = Array.from({ length: record.seeds }, (_, k) => arm.runs[k] ?? null);
     const views = seeds.map((id) => (id ? runs.get(id) ?? null : null));
     const completed = views.map((view) => (view?.status === 'completed' ? view.metrics : null));
     const started = views.filter((view): view is RunView => view !== null).map((view) => view.metrics);

@@ -71,6 +71,17 @@ describe('experiment analysis', () => {
     expect(detail.arms[0].final.values).toEqual([0.8, null]);
   });
 
+  it('a seed whose run has not started yet counts as missing, not as a pair', () => {
+    const record = recordOf(['relu', 'sigmoid'], 3);
+    record.arms[1].runs = ['sigmoid-0', 'sigmoid-1'];
+    const views: Record<string, RunView> = { 'relu-0': runWith(0.8), 'relu-1': runWith(0.82), 'relu-2': runWith(0.81), 'sigmoid-0': runWith(0.7), 'sigmoid-1': runWith(0.71) };
+    const detail = analyzeExperiment(record, (id) => views[id] ?? null);
+    expect(detail.arms[1].final.values).toEqual([0.7, 0.71, null]);
+    expect(detail.difference!.pairs).toBe(2);
+    expect(detail.difference!.estimate).toBeCloseTo(-0.105, 12);
+    expect(detail.difference!.verdict).not.toMatch(/NaN/);
+  });
+
   it('labels arms in sentences', () => {
     expect(armLabel('batchNorm', true)).toBe('batchNorm on');
     expect(armLabel('labelSmoothing', 0.1)).toBe('labelSmoothing = 0.1');
