@@ -2,27 +2,14 @@
 // (after `npm run build`). Serves HOME with `cvb serve` and photographs the experiment's detail
 // (bands, arms, verdict) in Debian's Chromium. Photograph a copy of a home whose experiment
 // still runs elsewhere: the server carries on every active experiment of the home it serves.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { chromium } from '@playwright/test';
+import { launchChromium, startServe } from './lib/serve-chromium.mjs';
 
 const [home, id, out = join('docs', 'screenshots', '10-experiment.png')] = process.argv.slice(2);
 if (!home || !id) throw new Error('usage: node scripts/screenshot-experiment.mjs HOME EXPERIMENT_ID [OUT.png]');
 
-const server = spawn(process.execPath, [join('dist', 'main', 'cli.js'), 'serve', '--port', '0', '--home', home], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise((resolve, reject) => {
-  let text = '';
-  server.stdout.on('data', (chunk) => {
-    text += chunk;
-    const match = /^URL: (\S+)$/m.exec(text);
-    if (match) resolve(match[1]);
-  });
-  server.once('exit', (code) => reject(new Error(`cvb serve exited with ${code}`)));
-});
-const browser = await chromium.launch({
-  executablePath: process.env.CVB_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const { server, url } = await startServe(home);
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1250 } });
   await page.goto(`${url}#/experiments/${id}`);
