@@ -2,13 +2,13 @@
 // Trains resnet20 twice on the bundled Fashion-MNIST subset (ReLU, then sigmoid: the comparison the
 // README shows), starts `cvb serve` on a temporary home, and photographs each screen in Debian's
 // Chromium. Takes about five minutes on a 2-core machine; writes docs/screenshots/*.png.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { chromium } from '@playwright/test';
 import sharp from 'sharp';
+import { launchChromium, startServe } from './lib/serve-chromium.mjs';
 
 /** The first test image of a class from the bundled IDX files (9 = Ankle boot), as raw pixels. */
 function testImage(label) {
@@ -46,21 +46,8 @@ const sigmoid = (process.env.CVB_SHOTS_HOME && existingRun('sigmoid')) || train(
 spawnSync(process.execPath, [cli, 'runs', 'update', relu, '--name', 'resnet20 · ReLU', '--home', home]);
 spawnSync(process.execPath, [cli, 'runs', 'update', sigmoid, '--name', 'resnet20 · sigmoid', '--home', home]);
 
-const server = spawn(process.execPath, [cli, 'serve', '--port', '0', '--home', home], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise((resolve, reject) => {
-  let text = '';
-  server.stdout.on('data', (chunk) => {
-    text += chunk;
-    const match = /^URL: (\S+)$/m.exec(text);
-    if (match) resolve(match[1]);
-  });
-  server.once('exit', (code) => reject(new Error(`cvb serve exited with ${code}`)));
-});
-
-const browser = await chromium.launch({
-  executablePath: process.env.CVB_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const { server, url } = await startServe(home, cli);
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   const shot = (name) => page.screenshot({ path: join(out, `${name}.png`) });

@@ -3,6 +3,7 @@ import type { Command } from './args';
 import { benchCommand } from './bench';
 import { dataCommand } from './data';
 import { evalCommand } from './eval';
+import { experimentCommand } from './experiment';
 import { inspectCommand } from './inspect';
 import { modelsCommand } from './models';
 import { predictCommand } from './predict';
@@ -20,4 +21,5 @@ export const commands: Record<string, Command> = {
   predict: predictCommand,
   bench: benchCommand,
   eval: evalCommand,
+  experiment: experimentCommand,
 };

@@ -41,6 +41,11 @@ commands:
           kernels, training loop, pipeline, inference and run-list speed; --peers adds PyTorch;
           --only measures some of kernels, training, pipeline, inference, runList, peers
   data    import PATH [--name NAME] [--size N] | list | show ID | delete ID | catalog
+  experiment run --model NAME|--base RUN_ID --vary SWITCH=v1,v2 [--seeds N] [--max-steps N]
+          [--data ID] [--epochs N] [--batch-size N] [--lr X] [--option SWITCH=VALUE ...]
+  experiment run --builtin NAME [--seeds N] [--max-steps N]   a paper's idea with error bars
+  experiment list | show ID | stop ID | resume ID | extend ID --seeds N | delete ID | builtin
+          | report ID [--format html|csv] [--out PATH]
 
 options:
   --home DIR   data folder (default: CVB_HOME, else the desktop app's user-data folder)

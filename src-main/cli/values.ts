@@ -15,8 +15,13 @@ export function switchValues(options: string[] | undefined): Record<string, Swit
     const match = /^([A-Za-z][\w]*)=(.*)$/.exec(option);
     if (!match) throw invalid('option', `--option: expected NAME=VALUE (e.g. se=true, dropout=0.3); got "${option}"`);
     const [, name, text] = match;
-    const number = numeric(text);
-    values[name] = text === 'true' ? true : text === 'false' ? false : typeof number === 'number' ? number : text;
+    values[name] = switchValue(text);
   }
   return values;
+}
+
+/** `true`/`false` as booleans, numbers as numbers, anything else as typed. */
+export function switchValue(text: string): SwitchValue {
+  const number = numeric(text);
+  return text === 'true' ? true : text === 'false' ? false : typeof number === 'number' ? number : text;
 }

@@ -46,6 +46,17 @@ import {
 } from './schemas';
 import { RunJobExportRequestSchema, RunJobExportResponseSchema } from './jobs';
 import { ModelInfoSchema, ModelInspectionSchema, ModelInspectRequestSchema } from './models';
+import {
+  BuiltinExperimentSchema,
+  EXPERIMENT_LIMITS,
+  ExperimentCreateRequestSchema,
+  ExperimentDetailSchema,
+  ExperimentIdSchema,
+  ExperimentReportRequestSchema,
+  ExperimentReportResponseSchema,
+  ExperimentStatusSchema,
+  ExperimentSummarySchema,
+} from './experiments';
 
 export const ErrorCodeSchema = z.enum([
   'invalid_request', // the request does not match its schema; `field` names the culprit
@@ -68,6 +79,7 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
 
 const empty = z.strictObject({});
 const byId = z.strictObject({ id: RunIdSchema });
+const byExperimentId = z.strictObject({ id: ExperimentIdSchema });
 
 export const methods = {
   'system.info': { request: empty, response: SystemInfoSchema },
@@ -137,6 +149,26 @@ export const methods = {
   'runs.export': { request: RunExportRequestSchema, response: RunExportResponseSchema },
   /** Imports a run archive, or a run folder on the host's disk (a PyTorch job's); the run gets a new id when its id is taken. */
   'runs.import': { request: RunImportRequestSchema, response: RunSummarySchema },
+  // Experiments (issue 13): N seeds × N arms over ordinary runs, statistics, the papers' ablations.
+  'experiments.list': { request: empty, response: z.array(ExperimentSummarySchema) },
+  /** Arms with bands, final and best metrics with 95% intervals, paired differences and the verdict. */
+  'experiments.get': { request: byExperimentId, response: ExperimentDetailSchema },
+  /** Creates the experiment and queues its runs (one at a time); progress comes as `experiment.status`. */
+  'experiments.create': { request: ExperimentCreateRequestSchema, response: ExperimentSummarySchema },
+  /** Stops the queue and the running run; `experiments.resume` continues both. */
+  'experiments.stop': { request: byExperimentId, response: ExperimentSummarySchema },
+  'experiments.resume': { request: byExperimentId, response: ExperimentSummarySchema },
+  /** More seeds in every arm (same seeds across arms), queued at once. */
+  'experiments.extend': {
+    request: z.strictObject({ id: ExperimentIdSchema, seeds: z.number().int('must be a whole number').min(1).max(EXPERIMENT_LIMITS.maxSeeds) }),
+    response: ExperimentSummarySchema,
+  },
+  /** Deletes the experiment and all its runs (running ones are stopped first). */
+  'experiments.delete': { request: byExperimentId, response: z.object({ id: ExperimentIdSchema }) },
+  /** The papers' ideas as ready experiments. */
+  'experiments.builtin': { request: empty, response: z.array(BuiltinExperimentSchema) },
+  /** An HTML report (charts as inline SVG, the table, the verdicts) or the per-run CSV. */
+  'experiments.report': { request: ExperimentReportRequestSchema, response: ExperimentReportResponseSchema },
   // Beyond one machine (issue 14): a run as a PyTorch DDP job folder; its results come back by runs.import.
   'runs.exportJob': { request: RunJobExportRequestSchema, response: RunJobExportResponseSchema },
 } as const;
@@ -176,6 +208,14 @@ export const events = {
     status: z.enum(['completed', 'cancelled', 'failed']),
     datasetId: DatasetIdSchema.nullable(),
     error: z.string().nullable(),
+  }),
+  /** An experiment's queue moved: a run started or ended, it was stopped, resumed or extended. */
+  'experiment.status': z.object({
+    id: ExperimentIdSchema,
+    status: ExperimentStatusSchema,
+    done: z.number().int(),
+    total: z.number().int(),
+    verdict: z.string().nullable(),
   }),
 } as const;
 

@@ -16,6 +16,7 @@ import { isProcessAlive, RunStore, toSummary } from '../store/runs';
 import { getModelMeta, listModels } from '../zoo';
 import { probeBackendInChild } from './backend-probe';
 import { createDatasetService } from './datasets';
+import { createExperimentService, type ExperimentService } from './experiments';
 import { toApiError, WorkbenchError } from './errors';
 import { createInferenceService } from './inference';
 import { createJobService } from './jobs';
@@ -81,6 +82,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   });
   const jobs = createJobService({ store, locations: datasets.locations, exportsDir: join(options.home, 'exports'), version: options.version ?? '0.0.0' });
   const listeners = new Set<(message: EventMessage) => void>();
+  let experiments: ExperimentService | null = null;
   let lastBackend: BackendReport | null = null;
   const runs = createRunSupervisor({
     store,
@@ -114,6 +116,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   }
 
   function emit(message: EventMessage): void {
+    experiments?.onEvent(message);
     for (const listener of listeners) {
       try {
         listener(message);
@@ -123,7 +126,17 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     }
   }
 
+  experiments = createExperimentService({
+    home: options.home,
+    runs: store,
+    datasets: () => datasets.list(),
+    request: (method, params) => request(method, params),
+    isRunning: (id) => runs.isRunning(id),
+    emit,
+    drive: options.mode === 'cli' ? 'own' : 'all',
+  });
   const handlers: Handlers<MethodName> = {
+    ...experiments.handlers,
     ...datasets.handlers,
     ...inference.handlers,
     ...library.handlers,
@@ -215,6 +228,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     }
   }
 
+  void experiments.start();
   return {
     store,
     request,
@@ -223,6 +237,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       return () => listeners.delete(listener);
     },
     async close() {
+      experiments?.close();
       logger.info({ running: runs.running() }, 'workbench closing');
       datasets.cancelAll();
       await inference.close();

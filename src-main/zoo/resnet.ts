@@ -23,6 +23,8 @@ import { registerNetwork, type NetworkOutputs } from './network';
 import { commonSwitchSpecs, scaleWidth, type CheckedOptions, type CommonSwitches, type SwitchSpecs } from './options';
 
 export interface ResNetSwitches extends CommonSwitches {
+  /** Off: the same blocks without their shortcuts, the paper's "plain" networks (§4.1, Figure 6). */
+  residual: boolean;
   se: boolean;
   seReduction: number;
   /** Bottleneck variants only. */
@@ -51,6 +53,7 @@ interface BlockOptions {
   seReduction: number | null;
   cardinality: number;
   baseWidth: number;
+  residual: boolean;
 }
 
 const BOTTLENECK_EXPANSION = 4;
@@ -77,7 +80,7 @@ function finishBlock(x: Tensor, residual: Tensor, options: BlockOptions, name: s
   if (options.seReduction !== null) {
     y = squeezeExcitation(y, { reduction: options.seReduction, activation: options.activation }, `${name}_se`);
   }
-  y = add([shortcut(x, channelsOf(y), options, name), y], `${name}_add`);
+  if (options.residual) y = add([shortcut(x, channelsOf(y), options, name), y], `${name}_add`);
   return activation(y, options.activation, `${name}_out`);
 }
 
@@ -140,6 +143,7 @@ function defineResNet(variant: ResNetVariant) {
         seReduction: s.se ? s.seReduction : null,
         cardinality: s.cardinality,
         baseWidth: s.baseWidth,
+        residual: s.residual,
       }, `conv${i + 2}`);
     });
     return { logits: classifier(y, { head: s.head, dropout: s.dropout, classes }) };
@@ -149,6 +153,9 @@ function defineResNet(variant: ResNetVariant) {
 function switchSpecs(variant: ResNetVariant): SwitchSpecs {
   const specs: SwitchSpecs = {
     ...commonSwitchSpecs(),
+    residual: {
+      kind: 'boolean', default: true, description: 'Shortcut connections; off gives the plain network of the same depth (He et al. §4.1).',
+    },
     se: { kind: 'boolean', default: variant.se ?? false, description: 'Squeeze-and-excitation in every block (SENet).' },
     seReduction: { kind: 'integer', min: 1, max: 256, default: 16, description: 'SE reduction ratio r (channels C → C/r).' },
   };

@@ -51,6 +51,8 @@ export function useShortcuts() {
         void training.stop();
       } else if (navigation.screen === 'runs' && navigation.runId) {
         navigation.closeRun();
+      } else if (navigation.screen === 'experiments' && navigation.experimentId) {
+        navigation.closeExperiment();
       } else {
         return;
       }

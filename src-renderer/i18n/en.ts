@@ -1,5 +1,6 @@
 /** English UI text. zh-CN.ts has the same keys; the type check holds them in step. */
 import compareEn from './compare.en';
+import experimentsEn from './experiments.en';
 import datasetsEn from './datasets.en';
 import inferenceEn from './inference.en';
 import modelsEn from './models.en';
@@ -20,6 +21,7 @@ const en = {
     datasets: 'Datasets',
     inference: 'Inference',
     compare: 'Compare',
+    experiments: 'Experiments',
   },
   connection: {
     connecting: 'Connecting…',
@@ -54,13 +56,14 @@ const en = {
     title: 'Keyboard shortcuts',
     start: 'Start training',
     stop: 'Stop the run',
-    escape: 'Stop the run (Train), close a run (Runs)',
+    escape: 'Stop the run (Train), close a run (Runs) or an experiment (Experiments)',
     train: 'Go to Train',
     runs: 'Go to Runs',
     models: 'Go to Models',
     datasets: 'Go to Datasets',
     inference: 'Go to Inference',
     compare: 'Go to Compare',
+    experiments: 'Go to Experiments',
     help: 'Show or hide this list',
   },
   train: {
@@ -334,6 +337,7 @@ const en = {
       star: 'Star',
       starred: 'Starred',
       newRun: 'New run from this config',
+      newExperiment: 'New experiment from this run',
       exportModel: 'Export model',
       exportMetrics: 'Metrics CSV',
       exportArchive: 'Export run archive',
@@ -432,6 +436,7 @@ const en = {
   datasets: datasetsEn,
   inference: inferenceEn,
   compare: compareEn,
+  experiments: experimentsEn,
 };
 
 export type Messages = typeof en;

@@ -47,6 +47,7 @@ const modelsEn = {
     head: 'Head',
     lrn: 'Local response normalization',
     groups: 'Two-GPU groups',
+    residual: 'Shortcut connections',
     se: 'Squeeze-and-excitation',
     seReduction: 'SE reduction r',
     cardinality: 'Cardinality',

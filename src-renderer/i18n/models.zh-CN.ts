@@ -46,6 +46,7 @@ const modelsZhCN: ModelsMessages = {
     head: '分类头',
     lrn: '局部响应归一化',
     groups: '双 GPU 分组',
+    residual: '残差连接',
     se: '挤压-激励',
     seReduction: 'SE 压缩比 r',
     cardinality: '基数',

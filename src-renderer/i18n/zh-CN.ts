@@ -1,5 +1,6 @@
 /** 简体中文界面文字；键与 en.ts 一一对应（类型检查保证）。 */
 import compareZh from './compare.zh-CN';
+import experimentsZh from './experiments.zh-CN';
 import datasetsZh from './datasets.zh-CN';
 import type { Messages } from './en';
 import inferenceZh from './inference.zh-CN';
@@ -21,6 +22,7 @@ const zhCN: Messages = {
     datasets: '数据集',
     inference: '推理',
     compare: '对比',
+    experiments: '实验',
   },
   connection: {
     connecting: '正在连接…',
@@ -55,13 +57,14 @@ const zhCN: Messages = {
     title: '键盘快捷键',
     start: '开始训练',
     stop: '停止运行',
-    escape: '停止运行（训练页），关闭运行详情（运行记录页）',
+    escape: '停止运行（训练页），关闭运行详情（运行记录页）或实验详情（实验页）',
     train: '前往“训练”',
     runs: '前往“运行记录”',
     models: '前往“模型”',
     datasets: '前往“数据集”',
     inference: '前往“推理”',
     compare: '前往“对比”',
+    experiments: '前往“实验”',
     help: '显示或隐藏此列表',
   },
   train: {
@@ -335,6 +338,7 @@ const zhCN: Messages = {
       star: '星标',
       starred: '已加星标',
       newRun: '用此配置新建运行',
+      newExperiment: '以此运行新建实验',
       exportModel: '导出模型',
       exportMetrics: '指标 CSV',
       exportArchive: '导出运行归档',
@@ -433,6 +437,7 @@ const zhCN: Messages = {
   datasets: datasetsZh,
   inference: inferenceZh,
   compare: compareZh,
+  experiments: experimentsZh,
 };
 
 export default zhCN;

@@ -4,19 +4,23 @@
  */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import { RUN_ID_PATTERN } from '../../src-main/contract';
+import { EXPERIMENT_ID_PATTERN, RUN_ID_PATTERN } from '../../src-main/contract';
 
 /** Screens in sidebar order; the digit keys 1… follow it. */
-export const SCREENS = ['train', 'runs', 'models', 'datasets', 'inference', 'compare'] as const;
+export const SCREENS = ['train', 'runs', 'models', 'datasets', 'inference', 'compare', 'experiments'] as const;
 export type Screen = (typeof SCREENS)[number];
 
 export const useNavigationStore = defineStore('navigation', () => {
   const screen = ref<Screen>('train');
   /** The run open in detail on the Runs screen. */
   const runId = ref<string | null>(null);
+  /** The experiment open in detail on the Experiments screen. */
+  const experimentId = ref<string | null>(null);
 
   function toHash(): string {
-    return screen.value === 'runs' && runId.value ? `#/runs/${runId.value}` : `#/${screen.value}`;
+    if (screen.value === 'runs' && runId.value) return `#/runs/${runId.value}`;
+    if (screen.value === 'experiments' && experimentId.value) return `#/experiments/${experimentId.value}`;
+    return `#/${screen.value}`;
   }
 
   function writeHash(): void {
@@ -28,6 +32,18 @@ export const useNavigationStore = defineStore('navigation', () => {
   function go(next: Screen): void {
     screen.value = next;
     runId.value = null;
+    experimentId.value = null;
+    writeHash();
+  }
+
+  function openExperiment(id: string): void {
+    screen.value = 'experiments';
+    experimentId.value = id;
+    writeHash();
+  }
+
+  function closeExperiment(): void {
+    experimentId.value = null;
     writeHash();
   }
 
@@ -46,10 +62,11 @@ export const useNavigationStore = defineStore('navigation', () => {
     const [name, id] = hash.replace(/^#\/?/, '').split('/');
     screen.value = (SCREENS as readonly string[]).includes(name) ? (name as Screen) : 'train';
     runId.value = screen.value === 'runs' && id && RUN_ID_PATTERN.test(id) ? id : null;
+    experimentId.value = screen.value === 'experiments' && id && EXPERIMENT_ID_PATTERN.test(id) ? id : null;
   }
 
   // Start where the address points, so a reload does not flash the default screen first.
   if (typeof window !== 'undefined') readHash();
 
-  return { screen, runId, go, openRun, closeRun, readHash };
+  return { screen, runId, experimentId, go, openRun, closeRun, openExperiment, closeExperiment, readHash };
 });

@@ -37,8 +37,8 @@ function usageError(parse: () => unknown) {
 
 describe('cvb options', () => {
   it('covers every command and the options they share', () => {
-    expect(Object.keys(commands).sort()).toEqual(['bench', 'data', 'eval', 'inspect', 'models', 'predict', 'runs', 'serve', 'train']);
-    expect(valueOptions.filter(([, option]) => option === 'home')).toHaveLength(9);
+    expect(Object.keys(commands).sort()).toEqual(['bench', 'data', 'eval', 'experiment', 'inspect', 'models', 'predict', 'runs', 'serve', 'train']);
+    expect(valueOptions.filter(([, option]) => option === 'home')).toHaveLength(10);
     expect(valueOptions.length).toBeGreaterThan(40);
   });
 

@@ -34,6 +34,13 @@ describe('switches', () => {
     expect(params('resnet50', { se: true, seReduction: 8 })).toBeGreaterThan(params('seresnet50'));
   });
 
+  it('residual off gives the plain network: no additions, the same parameters (shortcut A) or fewer (no projections)', () => {
+    expect(types('resnet56', { residual: false })).not.toContain('Add');
+    expect(count(types('resnet56'), 'Add')).toBe(27);
+    expect(params('resnet56', { residual: false })).toBe(params('resnet56'));
+    expect(params('resnet18', { residual: false })).toBeLessThan(params('resnet18'));
+  });
+
   it('widthMultiplier scales widths; head switches between global pooling and flatten', () => {
     expect(inspectModel('resnet20', { widthMultiplier: 0.5 }).layers.find((l) => l.name === 'conv4_block3_out')!.outputShape).toEqual([8, 8, 32]);
     expect(types('resnet50', { head: 'flatten' })).toContain('Flatten');
