@@ -16,7 +16,6 @@ import {
   InferSeWeightsRequestSchema,
   InferSeWeightsResponseSchema,
   MetricEventSchema,
-  ModelInfoSchema,
   RecipeSchema,
   RunDetailSchema,
   RunIdSchema,
@@ -44,7 +43,7 @@ import {
   RunImportRequestSchema,
   RunUpdateRequestSchema,
 } from './schemas';
-import { ModelInspectionSchema, ModelInspectRequestSchema } from './models';
+import { ModelInfoSchema, ModelInspectionSchema, ModelInspectRequestSchema } from './models';
 
 export const ErrorCodeSchema = z.enum([
   'invalid_request', // the request does not match its schema; `field` names the culprit

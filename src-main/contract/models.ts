@@ -84,3 +84,19 @@ export const ModelInspectionSchema = z.object({
   layers: z.array(InspectedLayerSchema),
 });
 export type ModelInspection = z.infer<typeof ModelInspectionSchema>;
+
+export const ModelInfoSchema = z.object({
+  name: z.string(),
+  family: z.string(),
+  input: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+  classes: z.number().int(),
+  params: z.number().int(),
+  description: z.string(),
+  /** The paper that introduced the variant ("He et al., ..., CVPR 2016"). */
+  paper: z.string().optional(),
+  /** The switches the variant accepts and their defaults (the Models screen builds its form from them). */
+  switches: z.record(z.string(), SwitchSpecSchema).optional(),
+  /** Models with auxiliary classifiers: how many, and their default loss weight. */
+  auxOutputs: z.object({ count: z.number().int(), defaultWeight: z.number() }).optional(),
+});
+export type ModelInfo = z.infer<typeof ModelInfoSchema>;

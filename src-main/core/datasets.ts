@@ -4,13 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import type { ApiError, DatasetDetail, DatasetImportResult, DatasetInfo, EventMessage, EventOf, ParsedRequestOf } from '../contract';
+import type { DatasetDetail, DatasetImportResult, DatasetInfo, EventMessage, EventOf, ParsedRequestOf } from '../contract';
 import { CATALOG, catalogEntry, DownloadError, downloadCatalogEntry, downloadedFiles } from '../data/catalog';
 import { deleteDataset, findDatasetDirs, getDataset, listDatasets, ReadOnlyDatasetError, UnknownDatasetError, type DatasetLocations } from '../data/datasets';
 import { ImportCancelledError, ImportError, importDataset, removeStaleImports, type ImportProgress } from '../data/import';
 import { datasetAugmentationPreview, datasetSamples } from '../data/samples';
 import type { Handlers } from './handlers';
-import { WorkbenchError } from './workbench';
+import { fail, guardedBy, WorkbenchError } from './errors';
 
 export type DatasetMethod =
   | 'datasets.list'
@@ -37,13 +37,8 @@ export interface DatasetServiceOptions {
   progressIntervalMs?: number;
 }
 
-const fail = (error: ApiError): never => {
-  throw new WorkbenchError(error);
-};
-
 /** Dataset errors as contract errors; anything unexpected stays an internal error. */
 function toWorkbenchError(error: unknown): unknown {
-  if (error instanceof WorkbenchError) return error;
   if (error instanceof UnknownDatasetError) return new WorkbenchError({ code: 'not_found', field: 'id', message: error.message });
   if (error instanceof ReadOnlyDatasetError) return new WorkbenchError({ code: 'conflict', field: 'id', message: error.message });
   if (error instanceof ImportCancelledError) return new WorkbenchError({ code: 'conflict', message: error.message });
@@ -53,15 +48,7 @@ function toWorkbenchError(error: unknown): unknown {
   return error;
 }
 
-function guarded<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  return async (...args) => {
-    try {
-      return await fn(...args);
-    } catch (error) {
-      throw toWorkbenchError(error);
-    }
-  };
-}
+const guarded = guardedBy(toWorkbenchError);
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 

@@ -8,7 +8,6 @@
  * where the host's disk is not the user's. A path must be absolute and name a regular file no
  * larger than the limit; anything else is that image's own error, never the request's.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
@@ -16,7 +15,8 @@ import { INFER_LIMITS, type ApiError, type BackendName, type InferImage, type In
 import type { HostToInferWorker, InferJob, InferWorkerToHost, JobImage, WorkerStats } from '../infer/protocol';
 import { RunStore } from '../store/runs';
 import type { Handlers } from './handlers';
-import { WorkbenchError } from './workbench';
+import { WorkbenchError } from './errors';
+import { forkWorker, type WorkerProcess } from './workers';
 
 export interface InferenceServiceOptions {
   home: string;
@@ -57,10 +57,9 @@ interface Pending {
 }
 
 interface Worker {
-  child: ChildProcess;
+  process: WorkerProcess<HostToInferWorker, InferWorkerToHost>;
+  /** Settles when the worker has loaded TF.js and said so (or failed to). */
   ready: Promise<void>;
-  stderrTail: string;
-  exited: Promise<void>;
 }
 
 const DEFAULT_TIMEOUT_MS = 5 * 60_000;
@@ -77,26 +76,12 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
 
   function startWorker(): Worker {
     starts++;
-    const child = fork(options.workerEntry, [], {
-      execPath: options.execPath,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'advanced',
-    });
+    const child = forkWorker<HostToInferWorker, InferWorkerToHost>({ entry: options.workerEntry, execPath: options.execPath, env: options.env });
     let resolveReady!: () => void;
     let rejectReady!: (error: Error) => void;
-    let resolveExit!: () => void;
-    const started: Worker = {
-      child,
-      ready: new Promise((resolve, reject) => ((resolveReady = resolve), (rejectReady = reject))),
-      stderrTail: '',
-      exited: new Promise((resolve) => (resolveExit = resolve)),
-    };
+    const started: Worker = { process: child, ready: new Promise((resolve, reject) => ((resolveReady = resolve), (rejectReady = reject))) };
     started.ready.catch(() => undefined);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      started.stderrTail = (started.stderrTail + chunk.toString('utf8')).slice(-4000);
-    });
-    child.on('message', (message: InferWorkerToHost) => {
+    child.onMessage((message) => {
       if (message.type === 'ready') resolveReady();
       else if (message.type === 'init-failed') rejectReady(new Error(message.error));
       else if (message.type === 'result' && current?.id === message.id) {
@@ -106,23 +91,17 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
         else done.reject(new WorkbenchError(message.error));
       }
     });
-    child.on('error', (error) => {
-      started.stderrTail += `\n${error.message}`;
-    });
-    child.on('exit', (code, signal) => {
-      resolveExit();
+    void child.exited.then((exit) => {
       if (worker === started) worker = null;
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      const tail = started.stderrTail.trim().split('\n').slice(-3).join('\n');
-      rejectReady(new Error(`the inference worker ${how}${tail ? `: ${tail}` : ''}`));
+      const how = child.describeExit(exit, 3);
+      rejectReady(new Error(`the inference worker ${how}`));
       if (current) {
         const failed = current;
         finishCurrent();
-        failed.reject(new WorkbenchError({ code: 'internal', message: `the inference worker stopped during this request (it ${how})${tail ? `: ${tail}` : ''}; the next request starts it again` }));
+        failed.reject(new WorkbenchError({ code: 'internal', message: `the inference worker stopped during this request (it ${how}); the next request starts it again` }));
       }
     });
-    const init: HostToInferWorker = { type: 'init', home: options.home, datasetRoots: options.datasetRoots, maxModels: options.maxModels ?? 4, backend: options.backend };
-    child.send(init);
+    child.send({ type: 'init', home: options.home, datasetRoots: options.datasetRoots, maxModels: options.maxModels ?? 4, backend: options.backend });
     return started;
   }
 
@@ -141,10 +120,9 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     const target = worker;
     target.ready.then(
       () => {
-        if (current !== next || !target.child.connected) return;
-        const message: HostToInferWorker = { type: 'job', id: next.id, job: next.job };
-        target.child.send(message);
-        timer = setTimeout(() => target.child.kill('SIGKILL'), options.jobTimeoutMs ?? DEFAULT_TIMEOUT_MS);
+        if (current !== next || !target.process.connected) return;
+        target.process.send({ type: 'job', id: next.id, job: next.job });
+        timer = setTimeout(() => target.process.child.kill('SIGKILL'), options.jobTimeoutMs ?? DEFAULT_TIMEOUT_MS);
       },
       (error: Error) => {
         if (current !== next) return;
@@ -236,13 +214,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
       closed = true;
       const closing: ApiError = { code: 'unavailable', message: 'the workbench is closing' };
       for (const pending of queue.splice(0)) pending.reject(new WorkbenchError(closing));
-      const running = worker;
-      if (running) {
-        running.child.kill('SIGTERM');
-        const timeout = new Promise((resolve) => setTimeout(resolve, 5000).unref());
-        if ((await Promise.race([running.exited.then(() => 'exited'), timeout])) !== 'exited') running.child.kill('SIGKILL');
-        await running.exited;
-      }
+      await worker?.process.stop(5000);
     },
   };
 }

@@ -16,7 +16,7 @@ import {
   type ModelMeta,
 } from '../zoo';
 import type { Handlers } from './handlers';
-import { WorkbenchError } from './workbench';
+import { WorkbenchError } from './errors';
 
 /** Switches the host sets itself: `training` adds the auxiliary outputs when the trainer builds a model. */
 const HOST_SWITCHES = new Set(['training']);

@@ -3,13 +3,11 @@
  * test split (in a child process) and the confusion cell browser; export of the model, the
  * metrics and the whole run folder; import of a run archive from another workbench.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   EXPORT_INLINE_MAX_BYTES,
   TrainConfigSchema,
-  type ApiError,
   type BackendName,
   type CheckpointName,
   type EvalResult,
@@ -28,7 +26,8 @@ import { exportMetricsCsv, exportModelFolder, MODEL_EXPORT_FILES } from '../stor
 import { isActiveStatus, RunBusyError, RunStore, toSummary, type RunRecord } from '../store/runs';
 import { planTraining } from '../train/loop';
 import type { Handlers } from './handlers';
-import { WorkbenchError } from './workbench';
+import { fail, guardedBy, WorkbenchError } from './errors';
+import { forkWorker, type WorkerProcess } from './workers';
 
 export type RunLibraryMethod = 'runs.update' | 'runs.delete' | 'runs.evaluate' | 'runs.evaluation' | 'runs.evalImages' | 'runs.export' | 'runs.import';
 
@@ -54,10 +53,6 @@ export interface RunLibrary {
   close(): void;
 }
 
-const fail = (error: ApiError): never => {
-  throw new WorkbenchError(error);
-};
-
 /** Library errors as contract errors; the rest (not found, bad id) Core's own mapping handles. */
 function toWorkbenchError(error: unknown): unknown {
   if (error instanceof RunBusyError) return new WorkbenchError({ code: 'conflict', field: 'id', message: error.message });
@@ -66,21 +61,13 @@ function toWorkbenchError(error: unknown): unknown {
   return error;
 }
 
-function guarded<A extends unknown[], R>(fn: (...args: A) => Promise<R> | R): (...args: A) => Promise<R> {
-  return async (...args) => {
-    try {
-      return await fn(...args);
-    } catch (error) {
-      throw toWorkbenchError(error);
-    }
-  };
-}
+const guarded = guardedBy(toWorkbenchError);
 
 export function createRunLibrary(options: RunLibraryOptions): RunLibrary {
   const { store } = options;
   const exportsDir = options.exportsDir ?? join(dirname(store.runsDir), 'exports');
   const locations = { roots: options.datasetRoots };
-  const evaluations = new Map<string, { child: ChildProcess; result: Promise<EvalResult> }>();
+  const evaluations = new Map<string, { child: WorkerProcess<EvalRequestMessage, EvalReplyMessage>; result: Promise<EvalResult> }>();
   store.removeLeftovers();
 
   function isBusy(record: RunRecord): boolean {
@@ -91,34 +78,20 @@ export function createRunLibrary(options: RunLibraryOptions): RunLibrary {
     store.read(id);
     const running = evaluations.get(id);
     if (running) return running.result;
-    const child = fork(join(dirname(options.workerEntry), 'eval-process.js'), [], {
-      execPath: options.workerExecPath,
-      env: { ...process.env, ...options.workerEnv },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'advanced',
+    const child = forkWorker<EvalRequestMessage, EvalReplyMessage>({ entry: join(dirname(options.workerEntry), 'eval-process.js'), execPath: options.workerExecPath, env: options.workerEnv });
+    let reply: EvalReplyMessage | null = null;
+    child.onMessage((message) => (reply = message));
+    const result = child.exited.then((exit) => {
+      evaluations.delete(id);
+      const answer = reply as EvalReplyMessage | null;
+      if (answer?.type === 'done') return answer.result;
+      if (answer?.type === 'failed') {
+        const code = answer.code === 'not_found' || answer.code === 'unavailable' ? answer.code : 'internal';
+        return fail({ code, field: 'id', message: answer.error });
+      }
+      return fail({ code: 'internal', message: `the evaluation process ${child.describeExit(exit)}` });
     });
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-4000);
-    });
-    const result = new Promise<EvalResult>((resolve, reject) => {
-      let reply: EvalReplyMessage | null = null;
-      child.on('message', (message: EvalReplyMessage) => (reply = message));
-      child.on('error', (error) => (stderr += `\n${error.message}`));
-      child.on('exit', (code, signal) => {
-        evaluations.delete(id);
-        const answer = reply as EvalReplyMessage | null;
-        if (answer?.type === 'done') return resolve(answer.result);
-        if (answer?.type === 'failed') {
-          const notFound = answer.code === 'not_found';
-          return reject(new WorkbenchError({ code: notFound ? 'not_found' : answer.code === 'unavailable' ? 'unavailable' : 'internal', field: 'id', message: answer.error }));
-        }
-        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        reject(new WorkbenchError({ code: 'internal', message: `the evaluation process ${how}${stderr ? `: ${stderr.trim().split('\n').slice(-5).join('\n')}` : ''}` }));
-      });
-    });
-    const request: EvalRequestMessage = { type: 'evaluate', home: dirname(store.runsDir), runId: id, datasetRoots: options.datasetRoots, checkpoint, backend: options.backend };
-    child.send(request);
+    child.send({ type: 'evaluate', home: dirname(store.runsDir), runId: id, datasetRoots: options.datasetRoots, checkpoint, backend: options.backend });
     evaluations.set(id, { child, result });
     return result;
   }
@@ -213,7 +186,7 @@ export function createRunLibrary(options: RunLibraryOptions): RunLibrary {
 
   return {
     close() {
-      for (const { child } of evaluations.values()) child.kill('SIGKILL');
+      for (const { child } of evaluations.values()) child.child.kill('SIGKILL');
     },
     handlers: {
       'runs.update': guarded(({ id, name, notes, tags, starred }) => {

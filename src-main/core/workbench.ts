@@ -2,12 +2,10 @@
  * Core: the workbench service that implements the contract. Plain Node (no Electron): the Electron
  * main process, `cvb serve` and the `cvb` command line all host the same Workbench.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   parseRequest,
-  type ApiError,
   type BackendReport,
   type EventMessage,
   type MethodName,
@@ -17,16 +15,18 @@ import {
   type SystemInfo,
 } from '../contract';
 import type { HostToWorker, WorkerToHost } from '../train/protocol';
-import { InvalidRunIdError, isProcessAlive, RunNotFoundError, RunStore, toSummary } from '../store/runs';
+import { isProcessAlive, RunStore, toSummary } from '../store/runs';
 import { getModelMeta, listModels } from '../zoo';
 import { probeBackendInChild } from './backend-probe';
 import { createDatasetService } from './datasets';
+import { toApiError, WorkbenchError } from './errors';
 import { createInferenceService } from './inference';
 import { checkModelOptions, modelHandlers } from './models';
 import { recipeHandlers } from './recipes';
 import { createRunLibrary } from './run-library';
 import type { Handlers } from './handlers';
 import type { ContractHost } from './host';
+import { forkWorker, type WorkerExit, type WorkerProcess } from './workers';
 
 export interface WorkbenchOptions {
   /** The data folder: runs/, datasets/, settings. */
@@ -49,15 +49,8 @@ export interface Workbench extends ContractHost {
   close(): Promise<void>;
 }
 
-/** An error that carries its contract error value. */
-export class WorkbenchError extends Error {
-  constructor(readonly error: ApiError) {
-    super(error.message);
-  }
-}
-
 interface ActiveRun {
-  child: ChildProcess;
+  worker: WorkerProcess<HostToWorker, WorkerToHost>;
   epochs: number;
   stepsPerEpoch: number;
   totalSteps: number;
@@ -66,7 +59,6 @@ interface ActiveRun {
   timer: NodeJS.Timeout | null;
   lastRelay: number;
   imagesPerSec: number;
-  stderrTail: string;
   exited: Promise<void>;
 }
 
@@ -164,7 +156,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     }
   }
 
-  function onWorkerExit(runId: string, run: ActiveRun, code: number | null, signal: NodeJS.Signals | null): void {
+  function onWorkerExit(runId: string, run: ActiveRun, { code, signal }: WorkerExit): void {
     if (run.timer) clearTimeout(run.timer);
     relay(runId, run);
     active.delete(runId);
@@ -177,8 +169,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
         // closed session): its checkpoints are whole, so the run is interrupted and resumes. A crash
         // of its own (an exit code, SIGSEGV, SIGABRT): failed, with the error text.
         status = signal && INTERRUPTING_SIGNALS.includes(signal) ? 'interrupted' : 'failed';
-        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        error = `the training worker ${how}${run.stderrTail ? `: ${run.stderrTail.trim().split('\n').slice(-5).join('\n')}` : ''}`;
+        error = `the training worker ${run.worker.describeExit({ code, signal })}`;
         store.write({ ...record, status, error, workerPid: null, endedAt: new Date().toISOString() });
       } else {
         status = record.status;
@@ -191,15 +182,9 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   }
 
   function startWorker(runId: string, batchSize: number, epochs: number, resume = false): void {
-    const child = fork(options.workerEntry, [], {
-      execPath: options.workerExecPath,
-      env: { ...process.env, ...options.workerEnv },
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'advanced',
-    });
-    let resolveExit!: () => void;
+    const worker = forkWorker<HostToWorker, WorkerToHost>({ entry: options.workerEntry, execPath: options.workerExecPath, env: options.workerEnv });
     const run: ActiveRun = {
-      child,
+      worker,
       epochs,
       stepsPerEpoch: 0,
       totalSteps: 0,
@@ -208,35 +193,18 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       timer: null,
       lastRelay: 0,
       imagesPerSec: 0,
-      stderrTail: '',
-      exited: new Promise((resolve) => (resolveExit = resolve)),
+      exited: worker.exited.then((exit) => onWorkerExit(runId, run, exit)),
     };
     active.set(runId, run);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      run.stderrTail = (run.stderrTail + chunk.toString('utf8')).slice(-4000);
-    });
-    child.on('message', (message: WorkerToHost) => onWorkerMessage(runId, run, message));
-    child.on('exit', (code, signal) => {
-      onWorkerExit(runId, run, code, signal);
-      resolveExit();
-    });
-    child.on('error', (error) => {
-      run.stderrTail += `\n${error.message}`;
-    });
-    const start: HostToWorker = { type: 'start', home: options.home, runId, datasetRoots: datasets.locations.roots, resume };
-    child.send(start);
+    worker.onMessage((message) => onWorkerMessage(runId, run, message));
+    worker.send({ type: 'start', home: options.home, runId, datasetRoots: datasets.locations.roots, resume });
   }
 
   async function stopRun(runId: string): Promise<void> {
     const run = active.get(runId);
     if (!run) return;
-    const stop: HostToWorker = { type: 'stop' };
-    if (run.child.connected) run.child.send(stop);
-    const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_GRACE_MS).unref());
-    if ((await Promise.race([run.exited, timeout])) === 'timeout') {
-      run.child.kill('SIGKILL');
-      await run.exited;
-    }
+    await run.worker.stop(STOP_GRACE_MS, { message: { type: 'stop' } });
+    await run.exited;
   }
 
   const handlers: Handlers<MethodName> = {
@@ -327,11 +295,4 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       listeners.clear();
     },
   };
-}
-
-function toApiError(error: unknown): ApiError {
-  if (error instanceof WorkbenchError) return error.error;
-  if (error instanceof RunNotFoundError) return { code: 'not_found', field: 'id', message: error.message };
-  if (error instanceof InvalidRunIdError) return { code: 'invalid_request', field: 'id', message: error.message };
-  return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
 }

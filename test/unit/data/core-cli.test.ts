@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { methods, type EventMessage, type MethodName, type ParsedRequestOf, type ResponseOf } from '../../../src-main/contract';
 import { dataCommand } from '../../../src-main/cli/data';
 import { createDatasetService } from '../../../src-main/core/datasets';
-import { WorkbenchError } from '../../../src-main/core/workbench';
+import { WorkbenchError } from '../../../src-main/core/errors';
 import { noise, write } from './fixtures';
 
 const work = mkdtempSync(join(tmpdir(), 'cvb-core-'));

@@ -8,7 +8,8 @@ import { inspectCommand } from '../../../src-main/cli/inspect';
 import type { CommandContext } from '../../../src-main/cli/main';
 import { UsageError } from '../../../src-main/cli/output';
 import { modelHandlers } from '../../../src-main/core/models';
-import { createWorkbench, WorkbenchError, type Workbench } from '../../../src-main/core/workbench';
+import { WorkbenchError } from '../../../src-main/core/errors';
+import { createWorkbench, type Workbench } from '../../../src-main/core/workbench';
 import { listModels, modelParamCount } from '../../../src-main/zoo';
 import { buildMain, distMain, repoRoot } from '../helpers/build';
 

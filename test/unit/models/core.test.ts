@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { methods, parseRequest, type ApiError, type MethodName, type ModelInspection, type ModelInfo, type Result } from '../../../src-main/contract';
 import { checkModelOptions, modelHandlers } from '../../../src-main/core/models';
-import { WorkbenchError } from '../../../src-main/core/workbench';
+import { WorkbenchError } from '../../../src-main/core/errors';
 import { inspectModel, listModels, modelParamCount } from '../../../src-main/zoo';
 
 /** The contract door in front of the model handlers, as the workbench's `request` is. */

@@ -1,0 +1,150 @@
+/**
+ * What a run is asked to do: the training configuration, its schedules, early stopping and augmentation.
+ * Pure TypeScript + zod: no node:, electron or DOM imports, so both runtimes can import this file.
+ */
+import { z } from 'zod';
+import { DatasetIdSchema } from './ids';
+import { BackendNameSchema } from './system';
+
+/** Hard limits a request may not exceed; the UI shows them next to the fields. */
+export const LIMITS = {
+  maxEpochs: 1000,
+  maxBatchSize: 4096,
+  maxLearningRate: 10,
+  maxSteps: 10_000_000,
+} as const;
+
+export const OptimizerNameSchema = z.enum(['sgd', 'momentum', 'adam', 'adamw', 'rmsprop']);
+export type OptimizerName = z.infer<typeof OptimizerNameSchema>;
+
+/**
+ * Learning-rate schedules. Epoch-based ones (step, multistep) change the rate at epoch boundaries as
+ * PyTorch's StepLR/MultiStepLR do; cosine and one-cycle change it every step. `warmupEpochs` (a
+ * separate field) ramps the rate linearly from near zero before any of them except one-cycle,
+ * which has its own warm-up phase.
+ */
+export const ScheduleSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('constant') }),
+  /** Multiply the rate by `gamma` every `stepEpochs` epochs (AlexNet-style /10, GoogLeNet's 4% every 8 epochs). */
+  z.strictObject({
+    type: z.literal('step'),
+    stepEpochs: z.number().int('must be a whole number').min(1).max(LIMITS.maxEpochs),
+    gamma: z.number().gt(0).max(1).default(0.1),
+  }),
+  /** Multiply the rate by `gamma` at each milestone epoch (ResNet: /10 at epochs 82 and 123 of 164). */
+  z.strictObject({
+    type: z.literal('multistep'),
+    milestones: z.array(z.number().int('must be a whole number').min(1).max(LIMITS.maxEpochs)).min(1).max(32),
+    gamma: z.number().gt(0).max(1).default(0.1),
+  }),
+  /** Half a cosine from the base rate down to `minLearningRate` over the run's steps (after warm-up). */
+  z.strictObject({ type: z.literal('cosine'), minLearningRate: z.number().min(0).default(0) }),
+  /**
+   * Smith's one-cycle, as PyTorch's OneCycleLR (cosine both ways): from base/divFactor up to the base
+   * rate over `pctStart` of the steps, then down to base/(divFactor·finalDivFactor).
+   */
+  z.strictObject({
+    type: z.literal('onecycle'),
+    pctStart: z.number().gt(0).lt(1).default(0.3),
+    divFactor: z.number().min(1).default(25),
+    finalDivFactor: z.number().min(1).default(1e4),
+  }),
+]);
+export type Schedule = z.output<typeof ScheduleSchema>;
+export type ScheduleInput = z.input<typeof ScheduleSchema>;
+
+export const MonitoredMetricSchema = z.enum(['valLoss', 'valAccuracy']);
+export type MonitoredMetric = z.infer<typeof MonitoredMetricSchema>;
+
+/** Stops a run when the monitored metric has not improved by `minDelta` for `patience` epochs. */
+export const EarlyStoppingSchema = z.strictObject({
+  patience: z.number().int('must be a whole number').min(1).max(LIMITS.maxEpochs),
+  metric: MonitoredMetricSchema.default('valLoss'),
+  minDelta: z.number().min(0).default(0),
+});
+
+/** The recipe a run started from, and which of its fields the user changed. */
+export const PresetRefSchema = z.strictObject({
+  name: z.string().min(1).max(100),
+  changed: z.array(z.string().max(100)).max(100).default([]),
+});
+
+/** What a user chooses on the Train screen or with `cvb train`. */
+export const TrainConfigSchema = z.strictObject({
+  model: z.string().trim().min(1, 'choose a model'),
+  dataset: DatasetIdSchema.default('fashion-mnist-subset'),
+  epochs: z.number().int('must be a whole number').min(1).max(LIMITS.maxEpochs),
+  batchSize: z.number().int('must be a whole number').min(1).max(LIMITS.maxBatchSize),
+  learningRate: z
+    .number()
+    .refine(Number.isFinite, 'must be a finite number')
+    .refine((v) => v > 0, 'must be greater than 0')
+    .refine((v) => v <= LIMITS.maxLearningRate, `must be at most ${LIMITS.maxLearningRate}`),
+  optimizer: OptimizerNameSchema.default('adam'),
+  /** Ends the run after this many optimizer steps (smoke tests, quick looks). */
+  maxSteps: z.number().int('must be a whole number').min(1).max(LIMITS.maxSteps).optional(),
+  /** Fraction of the training split held out for validation each epoch. */
+  validationFraction: z.number().min(0).max(0.5).default(0.1),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+  backend: BackendNameSchema.optional(),
+  /** The network's switches (activation, batchNorm, se, smallInput, widthMultiplier, ...); the zoo checks them. */
+  modelOptions: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** SGD momentum; default 0 for 'sgd', 0.9 for 'momentum', 0 for 'rmsprop' (its momentum term). */
+  momentum: z.number().min(0).lt(1).optional(),
+  /** Nesterov momentum for 'sgd' and 'momentum' (needs a momentum above 0). */
+  nesterov: z.boolean().default(false),
+  /**
+   * Weight decay: L2 added to the gradient for sgd, momentum, adam and rmsprop (PyTorch's
+   * `weight_decay`); decoupled (w ← w − lr·wd·w, Loshchilov & Hutter) for adamw. Default 0, and
+   * 0.01 for adamw (PyTorch's default).
+   */
+  weightDecay: z.number().min(0).max(1).optional(),
+  /** Also decay batch-norm parameters and biases (off by default, as in timm and most recipes). */
+  decayNormAndBias: z.boolean().default(false),
+  /** Epsilon of adam, adamw and rmsprop (Inception v3 used RMSProp with ε = 1). */
+  epsilon: z.number().gt(0).max(10).optional(),
+  schedule: ScheduleSchema.default({ type: 'constant' }),
+  /** Linear warm-up from lr/(steps of warm-up) to lr over this many epochs (fractions allowed). */
+  warmupEpochs: z.number().min(0).max(100).default(0),
+  /** Label smoothing ε: targets become (1 − ε)·one-hot + ε/classes (Inception v3: 0.1). */
+  labelSmoothing: z.number().min(0).lt(1).default(0),
+  /** Weight of each auxiliary head's loss; default the model's own (GoogLeNet 0.3). */
+  auxLossWeight: z.number().min(0).max(10).optional(),
+  /** Clip gradients to this global L2 norm (off when absent). */
+  gradClipNorm: z.number().gt(0).max(1e6).optional(),
+  earlyStopping: EarlyStoppingSchema.optional(),
+  /** The metric the best checkpoint is chosen by; default the early-stopping metric, else valAccuracy. */
+  bestMetric: MonitoredMetricSchema.optional(),
+  preset: PresetRefSchema.optional(),
+  /** Also record each layer's gradient norm every step ('grads' metric events). */
+  perLayerGradNorms: z.boolean().default(false),
+  /** Augmentation of training batches (validation batches are never augmented). */
+  augmentation: z.lazy(() => AugmentOptionsSchema).optional(),
+});
+export type TrainConfig = z.output<typeof TrainConfigSchema>;
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+
+/** The starting point of the Train screen and of `cvb train`: the bundled dataset, a short run. */
+export const DEFAULT_TRAIN_CONFIG = {
+  model: 'resnet20',
+  dataset: 'fashion-mnist-subset',
+  epochs: 5,
+  batchSize: 64,
+  learningRate: 0.001,
+  optimizer: 'adam',
+} as const satisfies TrainConfigInput;
+
+export const AugmentOptionsSchema = z.strictObject({
+  randomCrop: z.strictObject({ padding: z.number().int().min(0).max(64) }).optional(),
+  horizontalFlip: z.boolean().optional(),
+  randomResizedCrop: z
+    .strictObject({
+      scale: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]),
+      ratio: z.tuple([z.number().gt(0).max(10), z.number().gt(0).max(10)]),
+    })
+    .optional(),
+  colorJitter: z
+    .strictObject({ brightness: z.number().min(0).max(1).optional(), contrast: z.number().min(0).max(1).optional(), saturation: z.number().min(0).max(1).optional() })
+    .optional(),
+});
+export type AugmentOptionsInput = z.infer<typeof AugmentOptionsSchema>;
