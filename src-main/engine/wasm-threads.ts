@@ -23,7 +23,35 @@ const MODULE_SOURCE_PREFIX = 'var WasmBackendModuleThreadedSimd';
 /** The pool the threaded build pre-creates; beyond it, workers are created on demand. */
 export const WASM_MAX_THREADS = 8;
 
+/**
+ * How a dying pool thread's reason begins on stderr. The others would wait for it forever inside the
+ * next operator, so the process ends at once (SIGKILL) and its host reports the reason.
+ */
+export const THREAD_DIED = 'a wasm compute thread died: thread ';
+
 let installed: number | null = null;
+
+interface PThreadWorker {
+  unref(): void;
+  on(event: 'exit', listener: (code: number) => void): void;
+}
+
+/**
+ * The pool's workers neither keep the process alive (the glue refs each running one) nor die
+ * silently: an exit the module did not ask for ends the process with the reason.
+ */
+function watchPool(): void {
+  const backend = tf.backend() as unknown as { wasm?: { PThread?: { unusedWorkers: PThreadWorker[]; runningWorkers: PThreadWorker[] } } };
+  const pool = backend.wasm?.PThread;
+  if (!pool) return;
+  for (const worker of [...pool.unusedWorkers, ...pool.runningWorkers]) {
+    worker.unref();
+    worker.on('exit', (code) => {
+      process.stderr.write(`${THREAD_DIED}exited with code ${code}\n`);
+      process.kill(process.pid, 'SIGKILL');
+    });
+  }
+}
 
 /**
  * The module's source as a script a worker can evaluate: what it uses from the bundle around it
@@ -49,9 +77,9 @@ function installBlobFiles(): void {
   const moduleFile = path.join(directory, 'module.cjs');
   const workerFile = path.join(directory, 'worker.cjs');
   // A function used with `new` that returns an object yields that object: a real Blob, recorded.
-  globalThis.Blob = function RecordedBlob(parts?: BlobPart[], options?: BlobPropertyBag): Blob {
+  globalThis.Blob = function RecordedBlob(parts: ConstructorParameters<typeof Blob>[0] = [], options?: ConstructorParameters<typeof Blob>[1]): Blob {
     const blob = new NativeBlob(parts, options);
-    const text = (parts ?? []).map((part) => (typeof part === 'string' ? part : '')).join('');
+    const text = parts.map((part) => (typeof part === 'string' ? part : '')).join('');
     texts.set(blob, text);
     // The module's Blob travels to each worker by message, never through createObjectURL here.
     if (text.startsWith(MODULE_SOURCE_PREFIX)) writeFileSync(moduleFile, moduleScript(text, moduleFile));
@@ -61,8 +89,11 @@ function installBlobFiles(): void {
   URL.createObjectURL = (object: Blob) => {
     const text = texts.get(object);
     if (text === undefined || text.startsWith(MODULE_SOURCE_PREFIX)) return nativeCreateObjectURL(object);
-    // In the worker, the module Blob it receives resolves to the module file.
-    const shim = `URL.createObjectURL=()=>${JSON.stringify(moduleFile)};URL.revokeObjectURL=()=>{};\n`;
+    // In the worker, the module Blob it receives resolves to the module file; an error that would end
+    // the thread ends the process instead, with the reason (see THREAD_DIED).
+    const shim =
+      `URL.createObjectURL=()=>${JSON.stringify(moduleFile)};URL.revokeObjectURL=()=>{};` +
+      `process.on('uncaughtException',(e)=>{require('fs').writeSync(2,${JSON.stringify(THREAD_DIED)}+require('worker_threads').threadId+': '+((e&&e.stack)||e)+'\\n');process.kill(process.pid,'SIGKILL')});\n`;
     writeFileSync(workerFile, shim + text);
     return workerFile;
   };
@@ -89,5 +120,6 @@ export function requestWasmThreads(threads: number): () => void {
   };
   return () => {
     os.cpus = nativeCpus;
+    if (tf.getBackend() === 'wasm') watchPool();
   };
 }
