@@ -2,8 +2,8 @@
  * The training loop (not model.fit): seeded data order, one optimizer step per batch with the
  * scheduled learning rate, label smoothing, auxiliary-head losses, gradient clipping and weight
  * decay; metrics per step (one device read for all of them) and per epoch, validation every epoch,
- * best checkpoint and early stopping by a validation metric, a checkpoint hook at each epoch end and
- * at a stop, and exact resumption from such a checkpoint.
+ * best checkpoint and early stopping by a validation metric, a checkpoint hook at each epoch end, at
+ * a stop and every few minutes inside an epoch, and exact resumption from any such checkpoint.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -42,7 +42,10 @@ export interface TrainLoopHooks {
   /** Called once the data is planned; `normalization` is what every batch (and inference) uses. */
   onStart?(plan: TrainPlan, normalization: Normalization): void;
   onMetric(event: MetricEvent): void;
-  /** Called after validation at the end of each epoch, and once more when a run stops mid-epoch. */
+  /**
+   * Called after validation at the end of each epoch, when a run stops mid-epoch, and every
+   * `checkpointMinutes` inside an epoch (then with no metric).
+   */
   onCheckpoint?(request: CheckpointRequest): Promise<void>;
   shouldStop(): boolean;
 }
@@ -60,6 +63,11 @@ export interface TrainOptions {
   batchWorkerEntry?: string;
   /** Batches requested ahead of the step being run (default 2). */
   prefetch?: number;
+  /**
+   * Milliseconds on a monotonic clock (default `performance.now`), read after each step to decide
+   * whether a checkpoint inside the epoch is due (`config.checkpointMinutes`); tests pass their own.
+   */
+  clock?: () => number;
   /** Called once when the loop ends (normally, by a stop, or by an error) with the pipeline's figures. */
   onPipeline?(stats: PipelineStats & { streaming: boolean; waitSeconds: number }): void;
 }
@@ -518,6 +526,7 @@ class TrainingRun {
   waitMs = 0;
   private readonly trainStep: ReturnType<typeof createTrainStep>;
   private readonly batches: TrainBatchQueue;
+  private lastCheckpointAt: number;
 
   constructor(
     private readonly setup: RunSetup,
@@ -526,7 +535,9 @@ class TrainingRun {
     private readonly producer: BatchProducer,
     private readonly hooks: TrainLoopHooks,
     prefetch: number,
+    private readonly clock: () => number,
   ) {
+    this.lastCheckpointAt = clock();
     this.trainStep = createTrainStep(setup, model, state.tensorRandom);
     this.batches = new TrainBatchQueue(setup, producer, state.orderRandom, prefetch, { epoch: state.startEpoch, index: state.skipBatches, step: state.step });
   }
@@ -537,19 +548,26 @@ class TrainingRun {
       const orderRandomState = this.batches.beginEpoch(epoch);
       const resumedMidEpoch = epoch === this.state.startEpoch && this.state.skipBatches > 0;
       if (!resumedMidEpoch) this.state.resetTotals();
-      const batchIndex = await this.trainEpoch(epoch, resumedMidEpoch ? this.state.skipBatches : 0);
+      const batchIndex = await this.trainEpoch(epoch, resumedMidEpoch ? this.state.skipBatches : 0, orderRandomState);
       const outcome = batchIndex < this.setup.plan.stepsPerEpoch ? await this.endEarly(epoch, batchIndex, orderRandomState) : await this.endEpoch(epoch);
       if (outcome) return outcome;
     }
     return 'completed';
   }
 
-  /** Trains `epoch` from batch `first` until its end, a stop or the step limit; returns the next batch index. */
-  private async trainEpoch(epoch: number, first: number): Promise<number> {
+  /**
+   * Trains `epoch` from batch `first` until its end, a stop or the step limit, with a checkpoint
+   * whenever `checkpointMinutes` have passed since the last one; returns the next batch index.
+   */
+  private async trainEpoch(epoch: number, first: number, orderRandomState: number): Promise<number> {
+    const { plan, config } = this.setup;
     let batchIndex = first;
-    for (; batchIndex < this.setup.plan.stepsPerEpoch; batchIndex++) {
-      if (this.hooks.shouldStop() || this.state.step >= this.setup.plan.totalSteps) break;
+    for (; batchIndex < plan.stepsPerEpoch; batchIndex++) {
+      if (this.hooks.shouldStop() || this.state.step >= plan.totalSteps) break;
       await this.trainBatch(epoch, batchIndex);
+      // The epoch's last batch is followed by the epoch's own checkpoint.
+      const due = config.checkpointMinutes > 0 && this.clock() - this.lastCheckpointAt >= config.checkpointMinutes * 60_000;
+      if (due && batchIndex + 1 < plan.stepsPerEpoch) await this.checkpoint(this.state.snapshot(epoch - 1, batchIndex + 1, orderRandomState), null, false);
       await yieldToEvents();
     }
     return batchIndex;
@@ -657,6 +675,7 @@ class TrainingRun {
 
   private async checkpoint(state: CheckpointState, metric: EpochMetric | null, isBest: boolean): Promise<void> {
     await this.hooks.onCheckpoint?.({ state, metric, isBest, model: this.model, optimizer: this.setup.optimizer });
+    this.lastCheckpointAt = this.clock();
   }
 }
 
@@ -683,7 +702,7 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset | 
     mode: options.pipeline,
     workerEntry: options.batchWorkerEntry,
   });
-  const run = new TrainingRun(setup, state, model, producer, hooks, Math.max(1, options.prefetch ?? 2));
+  const run = new TrainingRun(setup, state, model, producer, hooks, Math.max(1, options.prefetch ?? 2), options.clock ?? (() => performance.now()));
   try {
     hooks.onStart?.(setup.plan, setup.norm);
     return await run.run();
