@@ -43,9 +43,9 @@ export default [
     'contract/ is pure: it imports nothing of ours, no node:, no electron, no DOM libraries.',
   ),
   forbid(
-    ['src-main/{zoo,engine,data,train,infer,store,core}/**'],
+    ['src-main/{zoo,engine,data,train,infer,store,core,export}/**'],
     ['electron', '../electron/*', '../serve/*', '../cli/*', '**/src-renderer/**', ...hostFolders],
-    'zoo, engine, data, train, infer, store and core never import electron, serve, cli or the renderer.',
+    'zoo, engine, data, train, infer, store, export and core never import electron, serve, cli or the renderer.',
   ),
   forbid(
     ['src-main/{serve,cli}/**'],

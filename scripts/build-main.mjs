@@ -9,6 +9,8 @@ const common = {
   target: 'node20',
   sourcemap: 'linked',
   packages: 'external',
+  // The PyTorch job's files (src-main/export/job/) are bundled as text and written out by the export.
+  loader: { '.py': 'text', '.sh': 'text', '.sbatch': 'text', '.txt': 'text', '.md': 'text' },
   logLevel: quiet ? 'warning' : 'info',
 };
 

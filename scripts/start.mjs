@@ -8,10 +8,10 @@
 // Plain Node, no dependencies: it runs before `npm ci` has ever been run.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDependencies } from './lib/dependencies.mjs';
+import { installedElectron } from './lib/electron-binary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -76,25 +76,6 @@ function ensureBuilt() {
   }
 }
 
-// (3) Electron's binary: node_modules/electron resolves to its path and throws when it is absent.
-function electronBinary() {
-  const require = createRequire(path.join(root, 'package.json'));
-  let resolved;
-  try {
-    resolved = require.resolve('electron');
-  } catch {
-    return { path: null, reason: 'the electron package is not installed' };
-  }
-  delete require.cache[resolved];
-  try {
-    const binary = require(resolved);
-    if (typeof binary === 'string' && fs.existsSync(binary)) return { path: binary, reason: null };
-    return { path: null, reason: `${binary} does not exist` };
-  } catch (error) {
-    return { path: null, reason: error instanceof Error ? error.message : String(error) };
-  }
-}
-
 /** The first line of the installer's error, without its class name: "getaddrinfo ENOTFOUND github.com". */
 function downloadFailureReason(output) {
   const line = output
@@ -105,7 +86,7 @@ function downloadFailureReason(output) {
 }
 
 function findOrFetchElectron() {
-  const found = electronBinary();
+  const found = installedElectron(root);
   if (found.path || found.reason === 'the electron package is not installed') return found;
   if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) return { path: null, reason: 'ELECTRON_SKIP_BINARY_DOWNLOAD is set' };
   const installer = path.join(root, 'node_modules', 'electron', 'install.js');
@@ -114,7 +95,7 @@ function findOrFetchElectron() {
     const timedOut = result.error.code === 'ETIMEDOUT';
     return { path: null, reason: timedOut ? `the download took longer than ${DOWNLOAD_TIMEOUT_MS / 1000} s` : result.error.message };
   }
-  const after = electronBinary();
+  const after = installedElectron(root);
   if (after.path) return after;
   return { path: null, reason: result.status === 0 ? after.reason : downloadFailureReason(`${result.stderr}\n${result.stdout}`) };
 }

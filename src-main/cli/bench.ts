@@ -27,11 +27,10 @@ import type { LoadedDataset } from '../data/datasets';
 import { benchKernels, initBackend, prepareWasm, type KernelBenchResult } from '../engine';
 import { buildTrainingModel, runTraining } from '../train/loop';
 import { Mulberry32 } from '../train/random';
-import { benchInference } from '../infer/bench';
+import { benchInference } from '../core/inference-bench';
 import { benchmarkRunList } from '../store/bench';
 import { getModelMeta } from '../zoo';
-import type { CommandContext } from './main';
-import { parseCommandArgs } from './main';
+import { defineCommand, type Options } from './args';
 import { invalid, printJson } from './output';
 
 const BATCH = 64;
@@ -212,18 +211,15 @@ async function availableBackends(best: BackendReport): Promise<BackendName[]> {
   return names;
 }
 
-export async function benchCommand(context: CommandContext): Promise<number> {
-  const { values } = parseCommandArgs(
-    context.args,
-    {
-      quick: { type: 'boolean', default: false },
-      backends: { type: 'string' },
-      models: { type: 'string' },
-      peers: { type: 'boolean', default: false },
-      only: { type: 'string' },
-    },
-    false,
-  );
+const BENCH_OPTIONS = {
+  quick: { type: 'boolean', default: false },
+  backends: { type: 'string' },
+  models: { type: 'string' },
+  peers: { type: 'boolean', default: false },
+  only: { type: 'string' },
+} satisfies Options;
+
+export const benchCommand = defineCommand(BENCH_OPTIONS, false, async (context, { values }) => {
   const options = values as { quick: boolean; backends?: string; models?: string; peers: boolean; only?: string };
   const quick = options.quick;
   const log = (line: string) => {
@@ -311,7 +307,7 @@ export async function benchCommand(context: CommandContext): Promise<number> {
   if (context.json) printJson(report);
   else process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   return 0;
-}
+});
 
 const BENCH_SECTIONS = ['kernels', 'training', 'pipeline', 'inference', 'runList', 'peers'] as const;
 type BenchSection = (typeof BENCH_SECTIONS)[number];

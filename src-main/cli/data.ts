@@ -8,8 +8,7 @@
  */
 import { resolve } from 'node:path';
 import type { CatalogEntryInfo, DatasetDetail, DatasetImportResult, DatasetInfo, EventMessage, RequestOf } from '../contract';
-import type { CommandContext } from './main';
-import { parseCommandArgs } from './main';
+import { defineCommand, type CommandContext, type ParsedArgs } from './args';
 import { invalid, printJson, table, UsageError } from './output';
 
 const IMPORT_OPTIONS = {
@@ -41,7 +40,7 @@ function flagError(error: UsageError['error']): UsageError {
 const plural = (n: number, word: string) => `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`;
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
-type ImportFlags = ReturnType<typeof parseCommandArgs<typeof IMPORT_OPTIONS>>['values'];
+type ImportFlags = ParsedArgs<typeof IMPORT_OPTIONS>['values'];
 
 async function importCommand(context: CommandContext, values: ImportFlags, positionals: string[]): Promise<number> {
   const [path, ...extra] = positionals;
@@ -100,8 +99,7 @@ async function importCommand(context: CommandContext, values: ImportFlags, posit
   }
 }
 
-export async function dataCommand(context: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs(context.args, IMPORT_OPTIONS);
+export const dataCommand = defineCommand(IMPORT_OPTIONS, true, async (context, { values, positionals }) => {
   if (positionals[0] === 'import') return importCommand(context, values, positionals.slice(1));
   const importOnly = Object.keys(IMPORT_OPTIONS).find((flag) => values[flag as keyof typeof IMPORT_OPTIONS] !== undefined);
   if (importOnly) throw invalid(importOnly, `--${importOnly} only applies to \`data import\``);
@@ -168,4 +166,4 @@ export async function dataCommand(context: CommandContext): Promise<number> {
   } finally {
     await workbench.close();
   }
-}
+});

@@ -6,12 +6,12 @@
  * saved evaluation instead of running a new one.
  */
 import type { EvalResult } from '../contract';
-import type { CommandContext } from './main';
-import { parseCommandArgs } from './main';
+import { defineCommand, type Options } from './args';
 import { invalid, percent, printJson, table, UsageError } from './output';
 
-export async function evalCommand(context: CommandContext): Promise<number> {
-  const { positionals, values } = parseCommandArgs(context.args, { checkpoint: { type: 'string' }, saved: { type: 'boolean', default: false } });
+const EVAL_OPTIONS = { checkpoint: { type: 'string' }, saved: { type: 'boolean', default: false } } satisfies Options;
+
+export const evalCommand = defineCommand(EVAL_OPTIONS, true, async (context, { positionals, values }) => {
   const [id, ...extra] = positionals;
   if (!id) throw invalid('id', 'eval: give a run id (see `cvb runs list`)');
   if (extra.length) throw invalid(undefined, `unexpected arguments: ${extra.join(' ')}`);
@@ -38,4 +38,4 @@ export async function evalCommand(context: CommandContext): Promise<number> {
   } finally {
     await workbench.close();
   }
-}
+});

@@ -3,8 +3,7 @@
  * a network's layers, parameters and multiply-adds by the zoo's dry run (no weights are made).
  */
 import type { ApiError, ModelInspection } from '../contract';
-import type { CommandContext } from './main';
-import { parseCommandArgs } from './main';
+import { defineCommand } from './args';
 import { invalid, printJson, table, UsageError } from './output';
 import { numeric, switchValues } from './values';
 
@@ -71,8 +70,7 @@ function printTable(inspection: ModelInspection): void {
   );
 }
 
-export async function inspectCommand(context: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs(context.args, INSPECT_OPTIONS);
+export const inspectCommand = defineCommand(INSPECT_OPTIONS, true, async (context, { values, positionals }) => {
   if (positionals.length === 0) throw invalid('name', 'inspect: give a model name, e.g. cvb inspect resnet50 (cvb models lists them)');
   if (positionals.length > 1) throw invalid('name', `inspect: one model at a time; got ${positionals.join(', ')}`);
   const request: Record<string, unknown> = { name: positionals[0], options: switchValues(values.option) };
@@ -103,4 +101,4 @@ export async function inspectCommand(context: CommandContext): Promise<number> {
   } finally {
     await workbench.close();
   }
-}
+});

@@ -1,6 +1,6 @@
 /**
  * `cvb`: the workbench on the command line (the same Core the desktop app hosts).
- *   cvb serve  [--port N] [--host H]        browser mode
+ *   cvb serve  [--port N] [--host H] [--data-root DIR ...]   browser mode
  *   cvb train  --model NAME [...] [--json]  train, one JSON object per line with --json
  *   cvb runs   list|show ID [--json]
  *   cvb models [--json]
@@ -9,34 +9,20 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { createWorkbench, type Workbench } from '../core/workbench';
+import { createWorkbench } from '../core/workbench';
 import { resolveHome } from './home';
-import { benchCommand } from './bench';
-import { dataCommand } from './data';
-import { evalCommand } from './eval';
-import { predictCommand } from './predict';
-import { inspectCommand } from './inspect';
+import { commands } from './commands';
 import { invalid, printError, UsageError } from './output';
-import { modelsCommand } from './models';
-import { runsCommand } from './runs';
-import { serveCommand } from './serve';
-import { trainCommand } from './train';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..');
 
-export interface CommandContext {
-  args: string[];
-  json: boolean;
-  home: string;
-  open(mode: 'cli' | 'serve'): Promise<Workbench>;
-}
-
 const USAGE = `usage: cvb <command> [options]
 
 commands:
-  serve   [--port N] [--host H]            serve the workbench to a browser (default 127.0.0.1:7860)
+  serve   [--port N] [--host H] [--data-root DIR ...]
+          serve the workbench to a browser (default 127.0.0.1:7860); browser users may name
+          files on this machine only inside a --data-root folder (repeatable; none: uploads only)
   train   --model NAME [--data ID] [--epochs N] [--batch-size N] [--lr X] [--max-steps N]
           [--optimizer sgd|momentum|adam|adamw|rmsprop] [--momentum X] [--nesterov] [--weight-decay X]
           [--schedule constant|step|multistep|cosine|onecycle] [--milestones A,B] [--gamma X]
@@ -45,7 +31,7 @@ commands:
           [--option SWITCH=VALUE ...] [--seed N] [--backend tensorflow|wasm|cpu]
   train   --resume RUN_ID                  continue a stopped or interrupted run exactly
   runs    list | show ID | update ID [--name N] [--notes T] [--tag T ...] [--star] | delete ID
-          | export ID [--kind archive|model|metrics] [--out PATH] | import ARCHIVE
+          | export ID [--kind archive|model|metrics|pytorch] [--out PATH] | import ARCHIVE|FOLDER
   eval    RUN_ID [--checkpoint best|last] [--json]   test-set accuracy, top-5, per class, confusion
   models  list the registered networks
   inspect NAME [--input N|HxWxC] [--classes N] [--batch-size N] [--option NAME=VALUE ...]
@@ -58,35 +44,9 @@ commands:
 
 options:
   --home DIR   data folder (default: CVB_HOME, else the desktop app's user-data folder)
+               every option that takes a value takes it as --name VALUE or --name=VALUE
   --json       machine-readable output
 `;
-
-export const COMMON_OPTIONS = {
-  home: { type: 'string' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} satisfies ParseArgsConfig['options'];
-
-/** parseArgs with our error shape: an unknown flag or a missing value names the flag. */
-export function parseCommandArgs<O extends ParseArgsConfig['options']>(args: string[], options: O, allowPositionals = true) {
-  const all = { ...COMMON_OPTIONS, ...options } as ParseArgsConfig['options'] & object;
-  // `--lr -1` is a negative number, not a missing value: join it so the value's own check answers.
-  const joined: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const name = args[i].startsWith('--') ? args[i].slice(2) : '';
-    if (all[name]?.type === 'string' && /^-(\d|\.\d)/.test(args[i + 1] ?? '')) {
-      joined.push(`${args[i]}=${args[i + 1]}`);
-      i++;
-    } else joined.push(args[i]);
-  }
-  try {
-    return parseArgs({ args: joined, options: all as O & typeof COMMON_OPTIONS, allowPositionals, strict: true });
-  } catch (error) {
-    const message = (error as Error).message;
-    const flag = /'(--?[\w-]+)/.exec(message)?.[1];
-    throw invalid(flag?.replace(/^-+/, ''), message);
-  }
-}
 
 function version(): string {
   try {
@@ -96,17 +56,6 @@ function version(): string {
   }
 }
 
-const commands: Record<string, (context: CommandContext) => Promise<number>> = {
-  serve: serveCommand,
-  train: trainCommand,
-  runs: runsCommand,
-  models: modelsCommand,
-  inspect: inspectCommand,
-  data: dataCommand,
-  predict: predictCommand,
-  bench: benchCommand,
-  eval: evalCommand,
-};
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
@@ -118,14 +67,14 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const command = commands[name];
     if (!command) throw invalid('command', `unknown command "${name}"; commands: ${Object.keys(commands).join(', ')}`);
-    const homeIndex = args.indexOf('--home');
-    const home = resolveHome(homeIndex >= 0 ? args[homeIndex + 1] : undefined);
-    return await command({
-      args,
-      json,
+    const parsed = command.parse(args);
+    const home = resolveHome(parsed.home);
+    return await parsed.run({
+      json: parsed.json,
       home,
-      open: (mode) =>
+      open: (mode, options) =>
         createWorkbench({
+          ...options,
           home,
           mode,
           resourcesDir: join(repoRoot, 'resources'),

@@ -1,11 +1,9 @@
 /** `cvb models`: the registered networks. */
 import type { ModelInfo } from '../contract';
-import type { CommandContext } from './main';
-import { parseCommandArgs } from './main';
+import { defineCommand } from './args';
 import { printJson, table, UsageError } from './output';
 
-export async function modelsCommand(context: CommandContext): Promise<number> {
-  parseCommandArgs(context.args, {}, false);
+export const modelsCommand = defineCommand({}, false, async (context) => {
   const workbench = await context.open('cli');
   try {
     const result = await workbench.request('models.list', {});
@@ -20,4 +18,4 @@ export async function modelsCommand(context: CommandContext): Promise<number> {
   } finally {
     await workbench.close();
   }
-}
+});

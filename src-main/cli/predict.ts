@@ -8,16 +8,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { INFER_LIMITS, type InferPredictResponse } from '../contract';
-import type { CommandContext } from './main';
-import { parseCommandArgs } from './main';
+import { defineCommand, type Options } from './args';
 import { invalid, percent, printJson, UsageError } from './output';
 
-export async function predictCommand(context: CommandContext): Promise<number> {
-  const { values, positionals } = parseCommandArgs(context.args, {
-    top: { type: 'string' },
-    cam: { type: 'string' },
-    checkpoint: { type: 'string' },
-  });
+const PREDICT_OPTIONS = {
+  top: { type: 'string' },
+  cam: { type: 'string' },
+  checkpoint: { type: 'string' },
+} satisfies Options;
+
+export const predictCommand = defineCommand(PREDICT_OPTIONS, true, async (context, { values, positionals }) => {
   const [runId, ...images] = positionals;
   if (!runId) throw invalid('runId', 'predict: give a run id (see `cvb runs list`) and one or more images');
   if (images.length === 0) throw invalid('images', 'predict: give one or more image files after the run id');
@@ -75,7 +75,7 @@ export async function predictCommand(context: CommandContext): Promise<number> {
     await workbench.close();
   }
   return refused > 0 ? 1 : 0;
-}
+});
 
 /** `photo.jpg` → `photo.cam.png`, with a number added when two images share a name. */
 function uniqueName(path: string, taken: Set<string>): string {

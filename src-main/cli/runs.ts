@@ -5,14 +5,14 @@
  *   runs update ID [--name TEXT] [--notes TEXT] [--tags a,b] [--star | --unstar]
  *   runs delete ID
  *   runs export ID [--kind archive|model|metrics] [--checkpoint best|last] [--out PATH]
- *   runs import FILE
+ *   runs export ID --kind pytorch [--out DIR]      a PyTorch DDP job folder (issue 14)
+ *   runs import FILE|FOLDER                         an archive, or a run folder (a PyTorch job's)
  */
 import { cpSync, existsSync, rmSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { MethodName, RequestOf, ResponseOf, RunDetail, RunExportResponse, RunSummary } from '../contract';
 import type { Workbench } from '../core/workbench';
-import type { CommandContext } from './main';
-import { parseCommandArgs } from './main';
+import { defineCommand } from './args';
 import { fixed, invalid, percent, printJson, table, UsageError } from './output';
 
 const OPTIONS = {
@@ -38,22 +38,22 @@ function label(run: RunSummary): string {
   return `${run.starred ? '★ ' : ''}${run.name ?? ''}`;
 }
 
-export async function runsCommand(context: CommandContext): Promise<number> {
-  const { positionals, values } = parseCommandArgs(context.args, OPTIONS);
+export const runsCommand = defineCommand(OPTIONS, true, async (context, { positionals, values }) => {
   const [action = 'list', id, ...extra] = positionals;
   if (!ACTIONS.includes(action)) throw invalid('action', `runs: unknown action "${action}"; use ${ACTIONS.join(', ')}`);
   if (extra.length) throw invalid(undefined, `unexpected arguments: ${extra.join(' ')}`);
   if (action !== 'list' && !id) {
-    throw invalid(action === 'import' ? 'file' : 'id', action === 'import' ? 'runs import: give the archive file (.cvbrun.tar.gz)' : `runs ${action}: give a run id (see \`cvb runs list\`)`);
+    throw invalid(action === 'import' ? 'file' : 'id', action === 'import' ? 'runs import: give the archive file (.cvbrun.tar.gz) or a run folder' : `runs ${action}: give a run id (see \`cvb runs list\`)`);
   }
   if (values.star && values.unstar) throw invalid('star', '--star and --unstar contradict each other');
-  if (values.kind !== undefined && !['archive', 'model', 'metrics'].includes(values.kind)) {
-    throw invalid('kind', `--kind must be archive, model or metrics (received "${values.kind}")`);
+  if (values.kind !== undefined && !['archive', 'model', 'metrics', 'pytorch'].includes(values.kind)) {
+    throw invalid('kind', `--kind must be archive, model, metrics or pytorch (received "${values.kind}")`);
   }
+  if (values.kind === 'pytorch' && values.checkpoint !== undefined) throw invalid('checkpoint', '--checkpoint: a PyTorch job trains from the start; it takes no checkpoint');
   if (values.checkpoint !== undefined && !['best', 'last'].includes(values.checkpoint)) {
     throw invalid('checkpoint', `--checkpoint must be best or last (received "${values.checkpoint}")`);
   }
-  if (action === 'import' && !existsSync(id!)) throw invalid('file', `runs import: no file at ${id}`);
+  if (action === 'import' && !existsSync(id!)) throw invalid('file', `runs import: no file or folder at ${id}`);
   const workbench = await context.open('cli');
   try {
     if (action === 'list') {
@@ -116,6 +116,15 @@ export async function runsCommand(context: CommandContext): Promise<number> {
       else process.stdout.write(`deleted ${deleted.id}\n`);
       return 0;
     }
+    if (action === 'export' && values.kind === 'pytorch') {
+      const job = await call(workbench, 'runs.exportJob', { id: id!, out: values.out === undefined ? undefined : resolve(values.out) });
+      if (context.json) printJson(job);
+      else {
+        process.stdout.write(`${job.path}  (${job.files.join(', ')}; ${job.trainableParameters.toLocaleString('en-US')} trainable parameters)\n`);
+        process.stdout.write(`launch: torchrun --standalone --nproc_per_node=N ${join(job.path, 'train.py')}; bring it back: cvb runs import <its runs/ID folder>\n`);
+      }
+      return 0;
+    }
     if (action === 'export') {
       const kind = (values.kind ?? 'archive') as 'archive' | 'model' | 'metrics';
       const exported: RunExportResponse = await call(workbench, 'runs.export', { id: id!, kind, checkpoint: values.checkpoint as 'best' | 'last' | undefined });
@@ -140,4 +149,4 @@ export async function runsCommand(context: CommandContext): Promise<number> {
   } finally {
     await workbench.close();
   }
-}
+});

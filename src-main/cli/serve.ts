@@ -2,29 +2,39 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostPathsUnder, resolveDataRoots } from '../core/host-paths';
+import { openLogFile } from '../core/log';
 import { exposureWarning, startServer } from '../serve/server';
-import type { CommandContext } from './main';
-import { parseCommandArgs } from './main';
+import { defineCommand, type Options } from './args';
 import { invalid } from './output';
 
 export const DEFAULT_PORT = 7860;
 
-export async function serveCommand(context: CommandContext): Promise<number> {
-  const { values } = parseCommandArgs(context.args, { port: { type: 'string' }, host: { type: 'string' } }, false);
+const SERVE_OPTIONS = { port: { type: 'string' }, host: { type: 'string' }, 'data-root': { type: 'string', multiple: true } } satisfies Options;
+
+export const serveCommand = defineCommand(SERVE_OPTIONS, false, async (context, { values }) => {
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw invalid('port', `--port: must be a whole number from 0 to 65535 (received ${JSON.stringify(values.port)})`);
   }
   const bindHost = values.host ?? '127.0.0.1';
+  // Browser users may name host paths only inside these folders; with none they upload files.
+  const dataRoots = await resolveDataRoots(values['data-root'] ?? []).catch((error: Error) => {
+    throw invalid('data-root', `--data-root: ${error.message}`);
+  });
   const rendererDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) {
     throw invalid(undefined, `the renderer is not built (${rendererDir}/index.html is missing); run \`npm run build\` first`);
   }
   const warning = exposureWarning(bindHost, port);
   if (warning) process.stderr.write(`WARNING: ${warning}\n`);
-  const workbench = await context.open('serve');
-  const server = await startServer({ host: workbench, rendererDir, bindHost, port }).catch(async (error: NodeJS.ErrnoException) => {
+  const log = await openLogFile({ folder: join(context.home, 'logs') });
+  log.logger.info({ dataRoots }, 'cvb serve starting');
+  const workbench = await context.open('serve', { hostPaths: hostPathsUnder(dataRoots), log });
+  const server = await startServer({ host: workbench, rendererDir, bindHost, port, logger: log.logger }).catch(async (error: NodeJS.ErrnoException) => {
     await workbench.close();
+    log.logger.error({ err: error }, 'the server could not listen');
+    await log.close();
     if (error.code === 'EADDRINUSE') {
       throw invalid('port', `--port: ${bindHost}:${port} is already in use (another workbench?); choose another port, or --port 0 for any free one`);
     }
@@ -34,6 +44,7 @@ export async function serveCommand(context: CommandContext): Promise<number> {
     throw error;
   });
   process.stdout.write(`URL: ${server.url}\n`);
+  process.stderr.write(`log: ${log.currentFile()}\n`);
   await new Promise<void>((resolve) => {
     const shutdown = () => resolve();
     process.once('SIGINT', shutdown);
@@ -42,5 +53,6 @@ export async function serveCommand(context: CommandContext): Promise<number> {
   process.stderr.write('stopping: running trainings are stopped and keep their checkpoints\n');
   await server.close();
   await workbench.close();
+  await log.close();
   return 0;
-}
+});

@@ -15,8 +15,7 @@ import {
   type TrainConfig,
 } from '../contract';
 import { configFromRecipe, findRecipe, RECIPES } from '../train/recipes';
-import type { CommandContext } from './main';
-import { parseCommandArgs } from './main';
+import { defineCommand } from './args';
 import { fixed, invalid, percent, printJson, UsageError } from './output';
 import { numeric, switchValues } from './values';
 
@@ -139,8 +138,7 @@ function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<st
   return parsed.data;
 }
 
-export async function trainCommand(context: CommandContext): Promise<number> {
-  const { values } = parseCommandArgs(context.args, TRAIN_OPTIONS, false);
+export const trainCommand = defineCommand(TRAIN_OPTIONS, false, async (context, { values }) => {
   const v = values as Record<string, string | undefined>;
   const flags = values as Record<string, string | boolean | undefined>;
   const resumeId = v.resume;
@@ -215,4 +213,4 @@ export async function trainCommand(context: CommandContext): Promise<number> {
     process.stdout.write(`\nrun ${runId} ${status}${error ? `: ${error}` : ''}\n`);
   }
   return status === 'failed' ? 1 : 0;
-}
+});

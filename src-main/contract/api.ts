@@ -22,6 +22,7 @@ import {
   RunStatusSchema,
   RunSummarySchema,
   SystemInfoSchema,
+  AboutInfoSchema,
   TrainConfigSchema,
   AugmentOptionsSchema,
   CatalogEntryInfoSchema,
@@ -43,6 +44,7 @@ import {
   RunImportRequestSchema,
   RunUpdateRequestSchema,
 } from './schemas';
+import { RunJobExportRequestSchema, RunJobExportResponseSchema } from './jobs';
 import { ModelInfoSchema, ModelInspectionSchema, ModelInspectRequestSchema } from './models';
 
 export const ErrorCodeSchema = z.enum([
@@ -69,6 +71,8 @@ const byId = z.strictObject({ id: RunIdSchema });
 
 export const methods = {
   'system.info': { request: empty, response: SystemInfoSchema },
+  /** Versions, the log file and the crash-dump folder, for the About panel and bug reports. */
+  'system.about': { request: empty, response: AboutInfoSchema },
   'models.list': { request: empty, response: z.array(ModelInfoSchema) },
   /** A network's layers, parameters, multiply-adds and activation memory, by a dry run (no weights). */
   'models.inspect': { request: ModelInspectRequestSchema, response: ModelInspectionSchema },
@@ -131,8 +135,10 @@ export const methods = {
   /** The test images of one confusion cell, the most confident prediction first. */
   'runs.evalImages': { request: EvalImagesRequestSchema, response: EvalImagesResponseSchema },
   'runs.export': { request: RunExportRequestSchema, response: RunExportResponseSchema },
-  /** Imports a run archive; the run gets a new id when its id is taken. */
+  /** Imports a run archive, or a run folder on the host's disk (a PyTorch job's); the run gets a new id when its id is taken. */
   'runs.import': { request: RunImportRequestSchema, response: RunSummarySchema },
+  // Beyond one machine (issue 14): a run as a PyTorch DDP job folder; its results come back by runs.import.
+  'runs.exportJob': { request: RunJobExportRequestSchema, response: RunJobExportResponseSchema },
 } as const;
 
 export type Methods = typeof methods;

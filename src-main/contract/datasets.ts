@@ -3,7 +3,7 @@
  * Pure TypeScript + zod: no node:, electron or DOM imports, so both runtimes can import this file.
  */
 import { z } from 'zod';
-import { DatasetIdSchema } from './ids';
+import { DatasetIdSchema, HostPathSchema } from './ids';
 
 export const DatasetInfoSchema = z.object({
   id: DatasetIdSchema,
@@ -40,7 +40,6 @@ export const ResizeModeSchema = z.enum(['squash', 'crop', 'pad']);
 export const DatasetSplitSchema = z.enum(['train', 'val', 'test']);
 export type DatasetSplit = z.infer<typeof DatasetSplitSchema>;
 
-const HostPathSchema = z.string().min(1, 'choose a folder or file').max(4096);
 
 export const DatasetImportRequestSchema = z.strictObject({
   source: z.discriminatedUnion('kind', [

@@ -1,5 +1,5 @@
 /**
- * The ids the host hands out for runs and datasets; safe as folder names.
+ * The ids the host hands out for runs and datasets (safe as folder names), and host paths.
  * Pure TypeScript + zod: no node:, electron or DOM imports, so both runtimes can import this file.
  */
 import { z } from 'zod';
@@ -14,3 +14,9 @@ export const RunIdSchema = z
 export const DatasetIdSchema = z
   .string()
   .regex(RUN_ID_PATTERN, 'must be a dataset id (lowercase letters, digits, "-" and "_")');
+
+/**
+ * A file or folder on the host's disk. The `hostPath` mark lets a test find every such field; the
+ * host checks each one against its path policy (`hostPathsIn`) before a method runs.
+ */
+export const HostPathSchema = z.string().min(1, 'choose a folder or file').max(4096).meta({ hostPath: true });

@@ -3,7 +3,7 @@
  * Pure TypeScript + zod: no node:, electron or DOM imports, so both runtimes can import this file.
  */
 import { z } from 'zod';
-import { RunIdSchema } from './ids';
+import { HostPathSchema, RunIdSchema } from './ids';
 import { CheckpointNameSchema, RunStatusSchema } from './runs';
 
 /** Limits of the inference methods; the renderer downscales or refuses before sending more. */
@@ -27,11 +27,11 @@ export const LayerNameSchema = z
 
 const ImageNameSchema = z.string().min(1).max(1024);
 /**
- * One image: a file on the host's disk (the CLI, a file dropped in the desktop app; refused in
- * browser mode, where the host's disk is not the user's), or its bytes, base64-encoded.
+ * One image: a file on the host's disk (the CLI, a file dropped in the desktop app; in browser mode
+ * only inside the server's data roots), or its bytes, base64-encoded.
  */
 export const InferImageSchema = z.union([
-  z.strictObject({ name: ImageNameSchema, path: z.string().min(1).max(4096) }),
+  z.strictObject({ name: ImageNameSchema, path: HostPathSchema }),
   z.strictObject({
     name: ImageNameSchema,
     data: z.string().max(Math.ceil(INFER_LIMITS.imageBytes / 3) * 4, `must be at most ${INFER_LIMITS.imageBytes / 1024 / 1024} MiB of image data`),

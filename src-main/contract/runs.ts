@@ -3,9 +3,9 @@
  * Pure TypeScript + zod: no node:, electron or DOM imports, so both runtimes can import this file.
  */
 import { z } from 'zod';
-import { RunIdSchema } from './ids';
+import { HostPathSchema, RunIdSchema } from './ids';
 import { BestMetricSchema, FinalMetricsSchema, MetricEventSchema, TestMetricsSchema } from './metrics';
-import { TrainConfigSchema } from './training-config';
+import { RecordedTrainConfigSchema } from './training-config';
 
 export const RunStatusSchema = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'interrupted']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
@@ -53,7 +53,7 @@ export const RunSummarySchema = z.object({
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
 export const RunDetailSchema = RunSummarySchema.extend({
-  config: TrainConfigSchema.nullable(),
+  config: RecordedTrainConfigSchema.nullable(),
   metrics: z.array(MetricEventSchema),
 });
 export type RunDetail = z.infer<typeof RunDetailSchema>;
@@ -103,7 +103,7 @@ export type RunExportResponse = z.infer<typeof RunExportResponseSchema>;
 export const RunImportRequestSchema = z.strictObject({
   source: z.union([
     /** An archive on the host's disk (the desktop app, the CLI). */
-    z.strictObject({ path: z.string().min(1).max(4096) }),
+    z.strictObject({ path: HostPathSchema }),
     /** The archive's bytes, base64 (browser mode). */
     z.strictObject({ data: z.string().min(1).max(Math.ceil(EXPORT_INLINE_MAX_BYTES / 3) * 4) }),
   ]),

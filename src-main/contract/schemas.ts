@@ -11,3 +11,4 @@ export * from './runs';
 export * from './evaluation';
 export * from './datasets';
 export * from './inference';
+export * from './rules';

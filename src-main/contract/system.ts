@@ -25,3 +25,21 @@ export const SystemInfoSchema = z.object({
   backend: BackendReportSchema.nullable(),
 });
 export type SystemInfo = z.infer<typeof SystemInfoSchema>;
+
+/** What a bug report needs: the versions, and where the log file and the crash dumps are. */
+export const AboutInfoSchema = z.object({
+  versions: z.object({
+    app: z.string(),
+    node: z.string(),
+    /** Null outside the desktop app. */
+    electron: z.string().nullable(),
+    chrome: z.string().nullable(),
+    platform: z.string(),
+  }),
+  /** The log file being written now; null when this host keeps none (the CLI). */
+  logFile: z.string().nullable(),
+  logFolder: z.string().nullable(),
+  /** Local crash dumps (the desktop app; nothing is uploaded); null elsewhere. */
+  crashDumpsFolder: z.string().nullable(),
+});
+export type AboutInfo = z.infer<typeof AboutInfoSchema>;

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DatasetIdSchema } from './ids';
+import { ruleIssue, whenValid } from './rules';
 import { BackendNameSchema } from './system';
 
 /** Hard limits a request may not exceed; the UI shows them next to the fields. */
@@ -72,17 +73,19 @@ export const PresetRefSchema = z.strictObject({
   changed: z.array(z.string().max(100)).max(100).default([]),
 });
 
-/** What a user chooses on the Train screen or with `cvb train`. */
-export const TrainConfigSchema = z.strictObject({
+/**
+ * A run's configuration as recorded in run.json: the fields without the rules between them, so a
+ * run recorded before a rule existed still opens, resumes and predicts.
+ */
+export const RecordedTrainConfigSchema = z.strictObject({
   model: z.string().trim().min(1, 'choose a model'),
   dataset: DatasetIdSchema.default('fashion-mnist-subset'),
   epochs: z.number().int('must be a whole number').min(1).max(LIMITS.maxEpochs),
   batchSize: z.number().int('must be a whole number').min(1).max(LIMITS.maxBatchSize),
   learningRate: z
     .number()
-    .refine(Number.isFinite, 'must be a finite number')
-    .refine((v) => v > 0, 'must be greater than 0')
-    .refine((v) => v <= LIMITS.maxLearningRate, `must be at most ${LIMITS.maxLearningRate}`),
+    .gt(0, 'must be greater than 0')
+    .max(LIMITS.maxLearningRate, `must be at most ${LIMITS.maxLearningRate}`),
   optimizer: OptimizerNameSchema.default('adam'),
   /** Ends the run after this many optimizer steps (smoke tests, quick looks). */
   maxSteps: z.number().int('must be a whole number').min(1).max(LIMITS.maxSteps).optional(),
@@ -135,6 +138,38 @@ export const TrainConfigSchema = z.strictObject({
    */
   checkpointMinutes: z.number().min(0).max(LIMITS.maxCheckpointMinutes).default(5),
 });
+
+/** Which optimizers read which optimizer-specific field; the others would ignore it. */
+export const OPTIMIZER_FIELDS: Record<'momentum' | 'nesterov' | 'epsilon', readonly OptimizerName[]> = {
+  momentum: ['sgd', 'momentum', 'rmsprop'],
+  nesterov: ['sgd', 'momentum'],
+  epsilon: ['adam', 'adamw', 'rmsprop'],
+};
+
+/** The momentum an optimizer runs with: the config's, else 0.9 for 'momentum' and 0 for the others (PyTorch's SGD). */
+export function momentumOf(config: { optimizer?: OptimizerName; momentum?: number }): number {
+  return config.momentum ?? (config.optimizer === 'momentum' ? 0.9 : 0);
+}
+
+/**
+ * `config` without the optimizer-specific fields `optimizer` does not read: what a recipe keeps
+ * when the user picks another optimizer (a momentum recipe run with Adam drops momentum and Nesterov).
+ */
+export function withoutUnreadOptimizerFields<T extends Partial<Record<keyof typeof OPTIMIZER_FIELDS, unknown>>>(config: T, optimizer: OptimizerName): T {
+  const kept = { ...config };
+  for (const [field, readers] of Object.entries(OPTIMIZER_FIELDS)) if (!readers.includes(optimizer)) delete kept[field as keyof typeof OPTIMIZER_FIELDS];
+  return kept;
+}
+
+/** What a user chooses on the Train screen or with `cvb train` (and `runs.start` accepts). */
+export const TrainConfigSchema = RecordedTrainConfigSchema.superRefine((config, ctx) => {
+  if (!config.nesterov) return;
+  if (!OPTIMIZER_FIELDS.nesterov.includes(config.optimizer)) {
+    ctx.addIssue(ruleIssue('nesterovOptimizer', ['nesterov'], `only ${OPTIMIZER_FIELDS.nesterov.join(' and ')} use Nesterov momentum, not ${config.optimizer}`, config.nesterov));
+  } else if (!(momentumOf(config) > 0)) {
+    ctx.addIssue(ruleIssue('nesterovNeedsMomentum', ['nesterov'], `needs a momentum above 0; ${config.optimizer} runs without momentum unless one is set`, config.nesterov));
+  }
+}, whenValid('optimizer', 'momentum', 'nesterov'));
 export type TrainConfig = z.output<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 
@@ -148,6 +183,14 @@ export const DEFAULT_TRAIN_CONFIG = {
   optimizer: 'adam',
 } as const satisfies TrainConfigInput;
 
+/** A [min, max] range must not be given the other way round. */
+function orderedPair<K extends string>(key: K) {
+  return (value: Record<K, readonly [number, number]>, ctx: z.RefinementCtx<Record<K, readonly [number, number]>>) => {
+    const [min, max] = value[key];
+    if (min > max) ctx.addIssue(ruleIssue('rangeOrder', [key], `the first number (${min}) cannot be larger than the second (${max})`, value[key]));
+  };
+}
+
 export const AugmentOptionsSchema = z.strictObject({
   randomCrop: z.strictObject({ padding: z.number().int().min(0).max(64) }).optional(),
   horizontalFlip: z.boolean().optional(),
@@ -156,6 +199,8 @@ export const AugmentOptionsSchema = z.strictObject({
       scale: z.tuple([z.number().gt(0).max(1), z.number().gt(0).max(1)]),
       ratio: z.tuple([z.number().gt(0).max(10), z.number().gt(0).max(10)]),
     })
+    .superRefine(orderedPair('scale'), whenValid('scale'))
+    .superRefine(orderedPair('ratio'), whenValid('ratio'))
     .optional(),
   colorJitter: z
     .strictObject({ brightness: z.number().min(0).max(1).optional(), contrast: z.number().min(0).max(1).optional(), saturation: z.number().min(0).max(1).optional() })

@@ -3,10 +3,9 @@
  * use and kept warm; it is restarted on the next request if it died. Requests queue and go to it
  * one at a time, so a request that crashes it fails alone and the ones behind it still run.
  *
- * Images come as bytes (base64) or as paths. Paths are the host's files: accepted from the CLI
- * and the desktop app (a dropped file's path), refused in browser mode (`allowPaths: false`),
- * where the host's disk is not the user's. A path must be absolute and name a regular file no
- * larger than the limit; anything else is that image's own error, never the request's.
+ * Images come as bytes (base64) or as paths. Which paths a request may name is the host's path
+ * policy (core/host-paths.ts), applied before a handler runs. A path must be absolute and name a
+ * regular file no larger than the limit; anything else is that image's own error, never the request's.
  */
 import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -16,6 +15,7 @@ import type { HostToInferWorker, InferJob, InferWorkerToHost, JobImage, WorkerSt
 import { RunStore } from '../store/runs';
 import type { Handlers } from './handlers';
 import { WorkbenchError } from './errors';
+import type { Logger } from './log';
 import { forkWorker, type WorkerProcess } from './workers';
 
 export interface InferenceServiceOptions {
@@ -27,8 +27,8 @@ export interface InferenceServiceOptions {
   env?: Record<string, string>;
   /** Dataset folders, to compute a run's normalization again when its checkpoint lacks preprocessing.json. */
   datasetRoots: string[];
-  /** False in browser mode: images must come as bytes. */
-  allowPaths: boolean;
+  /** Where a crash of the worker is logged. */
+  logger?: Logger;
   /** Models kept loaded at once (least recently used goes first); default 4. */
   maxModels?: number;
   backend?: BackendName;
@@ -94,6 +94,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     void child.exited.then((exit) => {
       if (worker === started) worker = null;
       const how = child.describeExit(exit, 3);
+      if (!closed) options.logger?.error({ exitCode: exit.code, signal: exit.signal, during: current?.job.kind ?? null, how }, 'the inference worker ended');
       rejectReady(new Error(`the inference worker ${how}`));
       if (current) {
         const failed = current;
@@ -149,9 +150,6 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
       const bytes = Buffer.from(image.data, 'base64');
       if (bytes.length === 0) return { name: image.name, error: 'empty file (0 bytes)' };
       return { name: image.name, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) };
-    }
-    if (!options.allowPaths) {
-      throw new WorkbenchError({ code: 'invalid_request', field, message: `${field}: file paths are not accepted in browser mode; send the image's bytes as "data"` });
     }
     if (!isAbsolute(image.path) || image.path.includes('\0')) {
       throw new WorkbenchError({ code: 'invalid_request', field, message: `${field}: must be an absolute path` });

@@ -7,12 +7,11 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 
 import { dirname, join } from 'node:path';
 import {
   EXPORT_INLINE_MAX_BYTES,
-  TrainConfigSchema,
+  RecordedTrainConfigSchema,
   type BackendName,
   type CheckpointName,
   type EvalResult,
   type RunExportResponse,
-  type SystemInfo,
 } from '../contract';
 import { channelStats } from '../data/batches';
 import { encodePng } from '../data/augment';
@@ -23,6 +22,7 @@ import type { EvalReplyMessage, EvalRequestMessage } from '../infer/eval-process
 import { ARCHIVE_EXTENSION, ArchiveError, importRunArchive, writeRunArchive } from '../store/archive';
 import { cellIndices, readEvalPredictions, readEvaluation } from '../store/evaluation';
 import { exportMetricsCsv, exportModelFolder, MODEL_EXPORT_FILES } from '../store/export';
+import { importRunFolder, RunFolderError } from '../export/import';
 import { isActiveStatus, RunBusyError, RunStore, toSummary, type RunRecord } from '../store/runs';
 import { planTraining } from '../train/loop';
 import type { Handlers } from './handlers';
@@ -39,7 +39,6 @@ export interface RunLibraryOptions {
   workerEntry: string;
   workerExecPath?: string;
   workerEnv?: Record<string, string>;
-  mode: SystemInfo['mode'];
   /** True while Core has a live training worker for the run (run.json may lag behind). */
   isRunning?: (id: string) => boolean;
   /** Where exports are written; default <home>/exports. */
@@ -57,6 +56,7 @@ export interface RunLibrary {
 function toWorkbenchError(error: unknown): unknown {
   if (error instanceof RunBusyError) return new WorkbenchError({ code: 'conflict', field: 'id', message: error.message });
   if (error instanceof ArchiveError) return new WorkbenchError({ code: 'invalid_request', field: 'source', message: error.message });
+  if (error instanceof RunFolderError) return new WorkbenchError({ code: 'invalid_request', field: error.field, message: error.message });
   if (error instanceof UnknownDatasetError) return new WorkbenchError({ code: 'unavailable', field: 'id', message: `the run's dataset is not in this workbench: ${error.message}` });
   return error;
 }
@@ -136,7 +136,7 @@ export function createRunLibrary(options: RunLibraryOptions): RunLibrary {
   async function preprocessingOf(record: RunRecord, checkpointDir: string): Promise<Preprocessing> {
     const saved = readPreprocessing(checkpointDir) ?? readPreprocessing(store.runDir(record.id));
     if (saved) return saved;
-    const config = TrainConfigSchema.parse(record.config);
+    const config = RecordedTrainConfigSchema.parse(record.config);
     const dataset = await loadDataset(locations, config.dataset);
     const { trainIndices } = planTraining(config, dataset.train, dataset.val);
     const norm = channelStats(dataset.train, dataset.info.input[2], trainIndices);
@@ -215,11 +215,9 @@ export function createRunLibrary(options: RunLibraryOptions): RunLibrary {
       'runs.import': guarded(async ({ source }) => {
         let record: RunRecord;
         if ('path' in source) {
-          if (options.mode === 'serve') {
-            fail({ code: 'invalid_request', field: 'source.path', message: "source.path: in browser mode the host's disk is not yours; send the archive's bytes as source.data" });
-          }
-          if (!existsSync(source.path) || !statSync(source.path).isFile()) fail({ code: 'not_found', field: 'source.path', message: `source.path: no file at ${source.path}` });
-          record = await importRunArchive(store, createReadStream(source.path));
+          if (!existsSync(source.path)) fail({ code: 'not_found', field: 'source.path', message: `source.path: no file or folder at ${source.path}` });
+          // A folder is a run folder, e.g. the one a PyTorch job wrote (export/import.ts).
+          record = statSync(source.path).isDirectory() ? importRunFolder(store, source.path) : await importRunArchive(store, createReadStream(source.path));
         } else {
           record = await importRunArchive(store, Buffer.from(source.data, 'base64'));
         }

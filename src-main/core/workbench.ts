@@ -21,11 +21,14 @@ import { probeBackendInChild } from './backend-probe';
 import { createDatasetService } from './datasets';
 import { toApiError, WorkbenchError } from './errors';
 import { createInferenceService } from './inference';
+import { createJobService } from './jobs';
 import { checkModelOptions, modelHandlers } from './models';
 import { recipeHandlers } from './recipes';
 import { createRunLibrary } from './run-library';
 import type { Handlers } from './handlers';
 import type { ContractHost } from './host';
+import { ANY_HOST_PATH, hostPathsUnder, type HostPathPolicy } from './host-paths';
+import { silentLogger, type LogFile, type Logger } from './log';
 import { forkWorker, type WorkerExit, type WorkerProcess } from './workers';
 
 export interface WorkbenchOptions {
@@ -34,6 +37,12 @@ export interface WorkbenchOptions {
   /** The app's bundled resources (sample datasets). */
   resourcesDir: string;
   mode: SystemInfo['mode'];
+  /** Which host paths requests may name; default: any, except in browser mode (none: uploads only). */
+  hostPaths?: HostPathPolicy;
+  /** The host's log file (the desktop app, `cvb serve`); Core logs runs, workers and failed requests to it. */
+  log?: Pick<LogFile, 'logger' | 'folder' | 'currentFile'>;
+  /** Where Electron's crash reporter keeps its dumps (the desktop app). */
+  crashDumpsFolder?: string;
   /** The bundled training worker script (dist/main/train-worker.js). */
   workerEntry: string;
   /** Inside Electron: the Electron binary run as Node (with ELECTRON_RUN_AS_NODE=1 in workerEnv). */
@@ -67,6 +76,8 @@ const STOP_GRACE_MS = 60_000;
 const INTERRUPTING_SIGNALS: readonly NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP'];
 
 export async function createWorkbench(options: WorkbenchOptions): Promise<Workbench> {
+  const logger: Logger = options.log?.logger ?? silentLogger;
+  logger.info({ home: options.home, mode: options.mode, version: options.version }, 'workbench starting');
   const store = new RunStore(options.home);
   mkdirSync(store.runsDir, { recursive: true });
   store.markInterrupted(isProcessAlive);
@@ -77,17 +88,18 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     execPath: options.workerExecPath,
     env: options.workerEnv,
     datasetRoots: datasets.locations.roots,
-    allowPaths: options.mode !== 'serve',
+    logger,
   });
+  const hostPaths = options.hostPaths ?? (options.mode === 'serve' ? hostPathsUnder([]) : ANY_HOST_PATH);
   const library = createRunLibrary({
     store,
     datasetRoots: datasets.locations.roots,
     workerEntry: options.workerEntry,
     workerExecPath: options.workerExecPath,
     workerEnv: options.workerEnv,
-    mode: options.mode,
     isRunning: (id) => active.has(id),
   });
+  const jobs = createJobService({ store, locations: datasets.locations, exportsDir: join(options.home, 'exports'), version: options.version ?? '0.0.0' });
   const listeners = new Set<(message: EventMessage) => void>();
   const active = new Map<string, ActiveRun>();
   const progressIntervalMs = options.progressIntervalMs ?? 100;
@@ -100,7 +112,16 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       entry: join(dirname(options.workerEntry), 'backend-probe.js'),
       execPath: options.workerExecPath,
       env: options.workerEnv,
-    }).catch(() => null);
+    }).then(
+      (report) => {
+        logger.info({ backend: report.name, device: report.device, passedOver: report.passedOver }, 'backend probed');
+        return report;
+      },
+      (error: Error) => {
+        logger.warn({ err: error }, 'the backend probe failed');
+        return null;
+      },
+    );
     return probe;
   }
 
@@ -141,6 +162,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   function onWorkerMessage(runId: string, run: ActiveRun, message: WorkerToHost): void {
     if (message.type === 'started') {
       lastBackend = message.backend;
+      logger.info({ runId, backend: message.backend.name, passedOver: message.backend.passedOver, totalSteps: message.totalSteps }, 'run started');
       Object.assign(run, { epochs: message.epochs, stepsPerEpoch: message.stepsPerEpoch, totalSteps: message.totalSteps });
       emit({ event: 'run.status', data: { runId, status: 'running', error: null } });
     } else if (message.type === 'metric') {
@@ -178,6 +200,9 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     } catch (readError) {
       error = `run.json could not be read after the worker ended: ${(readError as Error).message}`;
     }
+    const ended = { runId, status, error, exitCode: code, signal };
+    if (status === 'completed' || status === 'stopped') logger.info(ended, 'run ended');
+    else logger.error(ended, status === 'failed' ? 'run failed' : 'run interrupted');
     emit({ event: 'run.status', data: { runId, status, error } });
   }
 
@@ -211,8 +236,21 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     ...datasets.handlers,
     ...inference.handlers,
     ...library.handlers,
+    ...jobs.handlers,
     ...modelHandlers,
     ...recipeHandlers,
+    'system.about': () => ({
+      versions: {
+        app: options.version ?? '0.0.0',
+        node: process.versions.node,
+        electron: process.versions.electron ?? null,
+        chrome: process.versions.chrome ?? null,
+        platform: `${process.platform}-${process.arch}`,
+      },
+      logFile: options.log?.currentFile() ?? null,
+      logFolder: options.log?.folder ?? null,
+      crashDumpsFolder: options.crashDumpsFolder ?? null,
+    }),
     'system.info': async () => ({
       version: options.version ?? '0.0.0',
       platform: `${process.platform}-${process.arch}`,
@@ -272,11 +310,17 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
   async function request(method: unknown, params: unknown): Promise<Result<unknown>> {
     const parsed = parseRequest(method, params);
     if (!parsed.ok) return parsed;
+    const checked = await hostPaths.check(parsed.method, parsed.params);
+    if (!checked.ok) return checked;
     try {
       const handler = handlers[parsed.method] as (params: unknown) => Promise<unknown> | unknown;
-      return { ok: true, value: await handler(parsed.params) };
+      return { ok: true, value: await handler(checked.params) };
     } catch (error) {
-      return { ok: false, error: toApiError(error) };
+      const apiError = toApiError(error);
+      // A refusal is the client's business; an internal error is ours and goes to the log with its stack.
+      if (apiError.code === 'internal') logger.error({ method: parsed.method, err: error }, 'request failed');
+      else logger.info({ method: parsed.method, code: apiError.code, field: apiError.field, message: apiError.message }, 'request refused');
+      return { ok: false, error: apiError };
     }
   }
 
@@ -288,6 +332,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       return () => listeners.delete(listener);
     },
     async close() {
+      logger.info({ running: [...active.keys()] }, 'workbench closing');
       datasets.cancelAll();
       await inference.close();
       library.close();

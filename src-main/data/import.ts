@@ -326,10 +326,10 @@ export async function importDataset(options: ImportOptions): Promise<ImportResul
     for (const pool of Object.values(pools)) for (const label of pool.labels) usable[label]++;
     const kept = source.classes.filter((_, c) => usable[c] > 0);
     if (kept.length < 2) {
-      const listing = source.classes.length ? source.classes.map((name, c) => `${name}: ${usable[c]}`).join(', ') : 'no class folders found';
+      // Counts, never the names: in browser mode the client must not learn a folder's contents.
       const reasons = summarizeReasons(skipped);
       throw new ImportError(
-        `${options.path}: a dataset needs at least two classes with usable images; usable images per class: ${listing}${reasons ? `; skipped: ${reasons}` : ''}`,
+        `${options.path}: a dataset needs at least two classes with usable images; found ${source.classes.length} class ${source.classes.length === 1 ? 'folder' : 'folders'}, ${kept.length} with usable images${reasons ? `; skipped: ${reasons}` : ''}. Expected one folder of images per class (optionally inside train/val/test folders), IDX files or CIFAR batches`,
       );
     }
     const remap = new Int16Array(source.classes.length).fill(-1);

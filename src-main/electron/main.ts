@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow, dialog, Menu, screen, session, shell, type Session, type WebContents } from 'electron';
+import { app, BrowserWindow, crashReporter, dialog, Menu, screen, session, shell, type Session, type WebContents } from 'electron';
+import { openLogFile, type LogFile } from '../core/log';
 import { createWorkbench, type Workbench } from '../core/workbench';
 import { bindContractIpc } from './ipc';
 import { buildApplicationMenu } from './menu';
@@ -26,6 +27,7 @@ if (process.env.CVB_HOME) app.setPath('userData', path.join(home, 'electron'));
 
 let mainWindow: BrowserWindow | null = null;
 let workbench: Promise<Workbench> | null = null;
+let log: LogFile | null = null;
 
 /** Every renderer runs sandboxed, whatever a window's own options say. */
 app.enableSandbox();
@@ -34,6 +36,11 @@ registerAppScheme();
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
+  // Crash dumps of every Electron process stay on this machine (nothing is uploaded); the About
+  // panel shows their folder so a user can attach one to a bug report.
+  crashReporter.start({ uploadToServer: false });
+  app.on('render-process-gone', (_event, _contents, details) => log?.logger.error({ reason: details.reason, exitCode: details.exitCode }, 'the window process ended'));
+  app.on('child-process-gone', (_event, details) => log?.logger.error({ type: details.type, reason: details.reason, exitCode: details.exitCode }, 'an Electron child process ended'));
   app.on('second-instance', () => {
     if (!mainWindow) return;
     if (mainWindow.isMinimized()) mainWindow.restore();
@@ -54,7 +61,11 @@ if (!app.requestSingleInstanceLock()) {
     workbench = null;
     closing
       .then((host) => host.close())
-      .catch((error: unknown) => console.error('[main] closing the workbench failed:', error))
+      .catch((error: unknown) => {
+        console.error('[main] closing the workbench failed:', error);
+        log?.logger.error({ err: error }, 'closing the workbench failed');
+      })
+      .then(() => log?.close())
       .finally(() => app.quit());
   });
   app.whenReady().then(start).catch(fail);
@@ -64,12 +75,16 @@ async function start(): Promise<void> {
   if (!fs.existsSync(path.join(rendererDir, 'index.html'))) {
     throw new Error(`the renderer is not built (${path.join(rendererDir, 'index.html')} is missing); run \`npm run build\``);
   }
+  log = await openLogFile({ folder: path.join(home, 'logs') });
+  log.logger.info({ electron: process.versions.electron, chrome: process.versions.chrome, packaged: app.isPackaged }, 'desktop app starting');
   hardenSession(session.defaultSession);
   handleAppScheme(session.defaultSession, rendererDir);
   workbench = createWorkbench({
     home,
     resourcesDir,
     mode: 'electron',
+    log,
+    crashDumpsFolder: app.getPath('crashDumps'),
     version: app.getVersion(),
     workerEntry,
     ...workerProcessOptions(),
@@ -171,6 +186,7 @@ function lockDownContents(contents: WebContents): void {
 function fail(error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   console.error('[main] could not start:', error);
+  log?.logger.fatal({ err: error }, 'the desktop app could not start');
   dialog.showErrorBox(`${app.getName()} could not start`, message);
   workbench = null;
   app.exit(1);

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { TrainConfigSchema, type CheckpointName, type InferLayer, type PreprocessingInfo } from '../contract';
+import { RecordedTrainConfigSchema, type CheckpointName, type InferLayer, type PreprocessingInfo } from '../contract';
 import { channelStats } from '../data/batches';
 import { loadDataset } from '../data/datasets';
 import { describePreprocessing, readPreprocessing, type Preprocessing } from '../data/preprocess';
@@ -92,7 +92,7 @@ async function readModel(dir: string): Promise<LayersModel> {
 async function resolvePreprocessing(store: RunStore, record: RunRecord, dir: string, datasetRoots: string[]): Promise<{ preprocessing: Preprocessing; source: PreprocessingInfo['source'] }> {
   const saved = readPreprocessing(dir) ?? readPreprocessing(store.runDir(record.id));
   if (saved) return { preprocessing: saved, source: 'checkpoint' };
-  const config = TrainConfigSchema.parse(record.config);
+  const config = RecordedTrainConfigSchema.parse(record.config);
   let dataset;
   try {
     dataset = await loadDataset({ roots: datasetRoots }, config.dataset);

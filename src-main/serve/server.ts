@@ -28,6 +28,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { WireRequestSchema, WS_PATH, errorFromZod, type ApiError, type Result, type WireMessage } from '../contract';
 import type { ContractHost } from '../core/host';
+import { silentLogger, type Logger } from '../core/log';
 import { contentTypeFor } from './content-types';
 
 export { WS_PATH };
@@ -65,6 +66,8 @@ export interface ServerOptions {
   /** Extra `name` or `name:port` values the Host header may carry (reverse proxy, SSH tunnel). */
   allowedHosts?: string[];
   limits?: Partial<ServerLimits>;
+  /** Refused requests (wrong token, foreign Host or Origin) are logged here; never the token. */
+  logger?: Logger;
 }
 
 export interface RunningServer {
@@ -86,6 +89,7 @@ const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 /** Starts `cvb serve`'s HTTP + WebSocket server; resolves once it listens. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { host } = options;
+  const logger = options.logger ?? silentLogger;
   const bindHost = options.bindHost ?? DEFAULT_BIND_HOST;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const token = options.token ?? randomBytes(32).toString('base64url');
@@ -126,12 +130,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   async function handleHttp(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestHost = hostOf(request);
-    if (!requestHost) return sendText(response, 403, 'Forbidden: this server does not answer to that host name.', {});
+    if (!requestHost) {
+      logger.warn({ host: request.headers.host, remote: request.socket.remoteAddress }, 'HTTP request refused: unknown Host header');
+      return sendText(response, 403, 'Forbidden: this server does not answer to that host name.', {});
+    }
     const headers = securityHeaders(requestHost);
     const target = splitTarget(request.url);
     if (!target) return sendText(response, 400, 'Bad request.', headers);
     const auth = authorise(request, target.query);
     if (auth.status !== 'ok') {
+      logger.warn({ status: auth.status, path: target.pathname, remote: request.socket.remoteAddress }, 'HTTP request refused: no or wrong token');
       const text =
         auth.status === 401
           ? 'Unauthorised: open the address that `cvb serve` printed (it ends with ?token=...).'
@@ -169,9 +177,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const target = splitTarget(request.url);
     if (!target || target.pathname !== WS_PATH) return refuseUpgrade(socket, 404);
     // Browsers always send Origin on a WebSocket; it must be the page this server served.
-    if (!isOwnOrigin(request.headers.origin, requestHost)) return refuseUpgrade(socket, 403);
+    if (!isOwnOrigin(request.headers.origin, requestHost)) {
+      logger.warn({ origin: request.headers.origin, remote: request.socket.remoteAddress }, 'WebSocket refused: foreign Origin');
+      return refuseUpgrade(socket, 403);
+    }
     const auth = authorise(request, target.query);
-    if (auth.status !== 'ok') return refuseUpgrade(socket, auth.status);
+    if (auth.status !== 'ok') {
+      logger.warn({ status: auth.status, remote: request.socket.remoteAddress }, 'WebSocket refused: no or wrong token');
+      return refuseUpgrade(socket, auth.status);
+    }
     wss.handleUpgrade(request, socket, head, (ws) => attach(ws));
   }
 
@@ -228,6 +242,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   });
   port = (server.address() as AddressInfo).port;
+  logger.info({ bindHost, port, exposed: !isLoopback(bindHost) }, 'browser mode listening');
   allowedHosts = allowedHostSet(bindHost, port, options.allowedHosts ?? []);
   // Cookies are not scoped by port: one name per port keeps two servers on one machine apart.
   cookieName = `cvb_token_${port}`;

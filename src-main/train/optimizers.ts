@@ -7,7 +7,7 @@
  * batch-norm parameters (every variable of rank below 2) unless `decayNormAndBias` is set.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { TrainConfig } from '../contract';
+import { momentumOf, type TrainConfig } from '../contract';
 
 type OptimizerConfig = Pick<TrainConfig, 'optimizer' | 'learningRate' | 'momentum' | 'nesterov' | 'epsilon' | 'weightDecay'>;
 
@@ -20,7 +20,7 @@ export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
   switch (config.optimizer) {
     case 'sgd':
     case 'momentum': {
-      const momentum = config.momentum ?? (config.optimizer === 'momentum' ? 0.9 : 0);
+      const momentum = momentumOf(config);
       return momentum > 0 ? tf.train.momentum(lr, momentum, config.nesterov) : tf.train.sgd(lr);
     }
     case 'adam':
@@ -28,7 +28,7 @@ export function createOptimizer(config: OptimizerConfig): tf.Optimizer {
       return tf.train.adam(lr, 0.9, 0.999, epsilon);
     case 'rmsprop':
       // PyTorch's RMSprop: alpha (decay) 0.99; TF/Keras use 0.9, as do the papers that used it (Inception v3).
-      return tf.train.rmsprop(lr, 0.9, config.momentum ?? 0, epsilon);
+      return tf.train.rmsprop(lr, 0.9, momentumOf(config), epsilon);
   }
 }
 

@@ -7,7 +7,7 @@
  *
  * Where a paper leaves a value out, the recipe says where its value comes from (`notes`).
  */
-import { changedFromRecipe, type Recipe, type RecipeConfig, type TrainConfigInput } from '../contract';
+import { changedFromRecipe, withoutUnreadOptimizerFields, type Recipe, type RecipeConfig, type TrainConfigInput } from '../contract';
 
 const LAPTOP_DATA = 'your images at 32×32 (28 to 64 px work), e.g. CIFAR-10; ImageNet families use smallInput';
 const CIFAR_AUGMENTATION = ['random crop 32×32 from the image padded by 4 pixels', 'horizontal flip'];
@@ -259,7 +259,7 @@ export function configFromRecipe(recipe: Recipe, base: Pick<TrainConfigInput, 'm
   const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<RecipeConfig>;
   return {
     ...base,
-    ...recipe.config,
+    ...withoutUnreadOptimizerFields(recipe.config, defined.optimizer ?? recipe.config.optimizer),
     ...defined,
     preset: { name: recipe.name, changed: changedFromRecipe(recipe.config, defined) },
   };

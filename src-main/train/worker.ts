@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TrainConfigSchema, type EpochMetric } from '../contract';
+import { RecordedTrainConfigSchema, type EpochMetric } from '../contract';
 import { DEFAULT_MEMORY_BUDGET, openTrainingDataset } from '../data/datasets';
 import { describePreprocessing, PREPROCESSING_FILE } from '../data/preprocess';
 import { defaultThreads, initBackend } from '../engine';
@@ -35,7 +35,7 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
   const checkpointFiles: Record<string, string> = {};
   try {
     // Fills the defaults of fields added since an older run.json was written.
-    const config = TrainConfigSchema.parse(record.config);
+    const config = RecordedTrainConfigSchema.parse(record.config);
     const backend = await initBackend(config.backend, { threads: config.threads ?? defaultThreads() });
     record = store.update(runId, {
       status: 'running',

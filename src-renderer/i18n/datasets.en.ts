@@ -152,7 +152,6 @@ const datasetsEn = {
     disconnected: 'Not connected to the workbench.',
     errors: {
       choosePath: 'Choose a folder or file',
-      nameLength: 'At most {max} characters',
     },
   },
   progress: {

@@ -154,7 +154,6 @@ const datasetsZhCN: DatasetsMessages = {
     disconnected: '未连接到工作台。',
     errors: {
       choosePath: '请选择文件夹或文件',
-      nameLength: '最多 {max} 个字符',
     },
   },
   progress: {

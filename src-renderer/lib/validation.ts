@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import {
   LIMITS,
+  OPTIMIZER_FIELDS,
   TrainConfigSchema,
   type MonitoredMetric,
   type OptimizerName,
@@ -14,6 +15,7 @@ import {
   type TrainConfig,
   type TrainConfigInput,
 } from '../../src-main/contract';
+import { fieldErrorsOf, type FieldMessage } from './issue-messages';
 
 /** The fields of the simple form, always shown. */
 export const BASIC_FIELDS = ['preset', 'model', 'dataset', 'epochs', 'batchSize', 'learningRate', 'optimizer', 'maxSteps'] as const;
@@ -76,12 +78,6 @@ export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
 export const BACKEND_CHOICES = ['', 'tensorflow', 'wasm', 'cpu'] as const;
 export const MONITORED_METRICS: readonly MonitoredMetric[] = ['valLoss', 'valAccuracy'];
 
-/** Which optimizers read which of the optimizer-specific fields. */
-export const OPTIMIZER_FIELDS: Record<'momentum' | 'nesterov' | 'epsilon', readonly OptimizerName[]> = {
-  momentum: ['sgd', 'momentum', 'rmsprop'],
-  nesterov: ['sgd', 'momentum'],
-  epsilon: ['adam', 'adamw', 'rmsprop'],
-};
 
 /** What the inputs hold: number inputs give '' when empty or unparsable; lists are typed as text. */
 export interface TrainForm {
@@ -184,12 +180,10 @@ export function defaultTrainForm(): TrainForm {
   return { model: '', dataset: '', epochs: 5, batchSize: 32, learningRate: 0.001, optimizer: 'adam', maxSteps: '', ...defaultAdvancedForm() };
 }
 
-/** A message to show next to a field: an i18n key with parameters, or the host's own text. */
-export type FieldMessage = { key: string; params?: Record<string, unknown> } | { text: string };
-
 export type FieldErrors = Partial<Record<FormField, FieldMessage>>;
 
-function numberOrUndefined(value: number | string | undefined): number | undefined {
+/** What a number input holds as a number: '' (empty or unparsable) is undefined, text is parsed. */
+export function numberOrUndefined(value: number | string | undefined): number | undefined {
   if (typeof value === 'number') return value;
   if (value === undefined) return undefined;
   const text = value.trim();
@@ -200,10 +194,6 @@ function numberOrUndefined(value: number | string | undefined): number | undefin
 function numberList(text: string): number[] {
   const words = text.split(/[\s,;]+/).filter((word) => word !== '');
   return words.map(Number);
-}
-
-function numberPair(text: string): number[] {
-  return numberList(text);
 }
 
 /** Sets `key` on `target` when the value is defined. */
@@ -245,7 +235,7 @@ function augmentationInput(form: TrainForm): Record<string, unknown> | undefined
   if (form.randomCrop) augmentation.randomCrop = { padding: numberOrUndefined(form.cropPadding) };
   if (form.horizontalFlip) augmentation.horizontalFlip = true;
   if (form.randomResizedCrop) {
-    augmentation.randomResizedCrop = { scale: numberPair(form.resizedCropScale), ratio: numberPair(form.resizedCropRatio) };
+    augmentation.randomResizedCrop = { scale: numberList(form.resizedCropScale), ratio: numberList(form.resizedCropRatio) };
   }
   if (form.colorJitter) {
     const jitter: Record<string, unknown> = {};
@@ -496,87 +486,30 @@ const NESTED_FIELDS: Record<string, FormField> = {
   modelOptions: 'model',
 };
 
-const MAXIMUM: Partial<Record<FormField, number>> = {
+/** How the Train form words some fields' issues; `messageForIssue` words the rest. */
+function trainFieldMessage(field: FormField, issue: z.core.$ZodIssue): FieldMessage | undefined {
+  if (field === 'model') return { key: 'validation.chooseModel' };
+  if (field === 'dataset') return { key: 'validation.chooseDataset' };
+  if (field === 'optimizer') return { key: 'validation.chooseOptimizer' };
+  const pair = field === 'resizedCropScale' || field === 'resizedCropRatio';
+  if (pair && (issue.code === 'too_small' || issue.code === 'too_big') && issue.origin === 'array') return { key: 'trainOptions.validation.pair' };
+  return undefined;
+}
+
+export type FormValidation = { ok: true; config: TrainConfig; input: Record<string, unknown>; errors: FieldErrors } | { ok: false; input: Record<string, unknown>; errors: FieldErrors };
+
+/** Validates the form with the contract schema, rules between fields included; one message per field. */
+export function validateTrainForm(form: TrainForm, context: FormContext = {}): FormValidation {
+  const input = formToConfigInput(form, context);
+  const parsed = TrainConfigSchema.safeParse(input);
+  if (parsed.success) return { ok: true, config: parsed.data, input, errors: {} };
+  return { ok: false, input, errors: fieldErrorsOf(parsed.error.issues, input, fieldForPath, trainFieldMessage) };
+}
+
+/** Upper bounds shown as hints next to the number fields. */
+export const FIELD_LIMITS: Partial<Record<FormField, number>> = {
   epochs: LIMITS.maxEpochs,
   batchSize: LIMITS.maxBatchSize,
   learningRate: LIMITS.maxLearningRate,
   maxSteps: LIMITS.maxSteps,
 };
-
-/** The value a zod issue is about, found in the request by its path. */
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value: unknown = input;
-  for (const part of path) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<PropertyKey, unknown>)[part];
-  }
-  return value;
-}
-
-/** Turns one zod issue into a message key; the schema's English text is the last resort. */
-export function messageForIssue(field: FormField, issue: z.core.$ZodIssue, value: unknown): FieldMessage {
-  if (field === 'model') return { key: 'validation.chooseModel' };
-  if (field === 'dataset') return { key: 'validation.chooseDataset' };
-  if (field === 'optimizer') return { key: 'validation.chooseOptimizer' };
-  switch (issue.code) {
-    case 'invalid_type':
-      if (issue.expected === 'int') return { key: 'validation.wholeNumber' };
-      return value === undefined ? { key: 'validation.required' } : { key: 'validation.number' };
-    case 'too_small':
-      if (issue.origin === 'array') return { key: 'trainOptions.validation.atLeastItems', params: { min: Number(issue.minimum) } };
-      if (issue.inclusive === false) return { key: 'trainOptions.validation.greaterThan', params: { min: Number(issue.minimum) } };
-      return { key: 'validation.min', params: { min: Number(issue.minimum) } };
-    case 'too_big':
-      if (issue.origin === 'array') {
-        return field === 'resizedCropScale' || field === 'resizedCropRatio'
-          ? { key: 'trainOptions.validation.pair' }
-          : { key: 'trainOptions.validation.atMostItems', params: { max: Number(issue.maximum) } };
-      }
-      if (issue.inclusive === false) return { key: 'trainOptions.validation.lessThan', params: { max: Number(issue.maximum) } };
-      return { key: 'validation.max', params: { max: Number(issue.maximum) } };
-    case 'custom':
-      if (typeof value === 'number' && value <= 0) return { key: 'validation.positive' };
-      if (typeof value === 'number' && MAXIMUM[field] !== undefined && value > MAXIMUM[field]) {
-        return { key: 'validation.max', params: { max: MAXIMUM[field] } };
-      }
-      return { text: issue.message };
-    default:
-      return { text: issue.message };
-  }
-}
-
-export type FormValidation = { ok: true; config: TrainConfig; input: Record<string, unknown>; errors: FieldErrors } | { ok: false; input: Record<string, unknown>; errors: FieldErrors };
-
-/** Checks what the contract does not: Nesterov needs momentum; a pair of numbers is two, in order. */
-function extraErrors(form: TrainForm): FieldErrors {
-  const errors: FieldErrors = {};
-  const optimizer = form.optimizer as OptimizerName;
-  if (form.nesterov && OPTIMIZER_FIELDS.nesterov.includes(optimizer)) {
-    const momentum = numberOrUndefined(form.momentum) ?? (optimizer === 'momentum' ? 0.9 : 0);
-    if (!(momentum > 0)) errors.nesterov = { key: 'trainOptions.validation.nesterovNeedsMomentum' };
-  }
-  if (form.randomResizedCrop) {
-    for (const field of ['resizedCropScale', 'resizedCropRatio'] as const) {
-      const pair = numberPair(form[field]);
-      if (pair.length !== 2) errors[field] = { key: 'trainOptions.validation.pair' };
-      else if (pair.every(Number.isFinite) && pair[0] > pair[1]) errors[field] = { key: 'trainOptions.validation.order' };
-    }
-  }
-  return errors;
-}
-
-/** Validates the form with the contract schema; one message per field, the first issue wins. */
-export function validateTrainForm(form: TrainForm, context: FormContext = {}): FormValidation {
-  const input = formToConfigInput(form, context);
-  const parsed = TrainConfigSchema.safeParse(input);
-  const errors: FieldErrors = extraErrors(form);
-  if (parsed.success && Object.keys(errors).length === 0) return { ok: true, config: parsed.data, input, errors };
-  for (const issue of parsed.error?.issues ?? []) {
-    const field = fieldForPath(issue.path);
-    if (field && !errors[field]) errors[field] = messageForIssue(field, issue, valueAt(input, issue.path));
-  }
-  return { ok: false, input, errors };
-}
-
-/** Upper bounds shown as hints next to the number fields. */
-export const FIELD_LIMITS = MAXIMUM;

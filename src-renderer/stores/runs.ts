@@ -13,6 +13,7 @@ import type {
   RunDetail,
   RunExportKind,
   RunExportResponse,
+  RunJobExportResponse,
   RunStatus,
   RunSummary,
   RunUpdateRequest,
@@ -280,10 +281,24 @@ export const useRunsStore = defineStore('runs', () => {
     return result.value;
   }
 
-  async function importArchive(data: string): Promise<RunSummary | null> {
+  /** Writes the run as a PyTorch DDP job folder on the host (issue 14). */
+  async function exportJob(id: string): Promise<RunJobExportResponse | null> {
+    actionError.value = null;
+    busy.value = 'export-job';
+    const result = await connection.call('runs.exportJob', { id });
+    busy.value = null;
+    if (!result.ok) {
+      actionError.value = result.error;
+      return null;
+    }
+    return result.value;
+  }
+
+  /** Imports a run archive's bytes, or an archive or run folder on the host's disk by its path. */
+  async function importRun(source: { data: string } | { path: string }): Promise<RunSummary | null> {
     actionError.value = null;
     busy.value = 'import';
-    const result = await connection.call('runs.import', { source: { data } });
+    const result = await connection.call('runs.import', { source });
     busy.value = null;
     if (!result.ok) {
       actionError.value = result.error;
@@ -353,7 +368,8 @@ export const useRunsStore = defineStore('runs', () => {
     loadEvaluation,
     cellImages,
     exportRun,
-    importArchive,
+    exportJob,
+    importRun,
     loading,
     error,
     sortKey,

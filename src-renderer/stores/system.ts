@@ -1,7 +1,10 @@
-/** What the host offers: its version and backend (system.info), the model zoo, the datasets and the paper recipes. */
+/**
+ * What the host offers: its version and backend (system.info), the model zoo, the datasets and the
+ * paper recipes; and, asked when the About panel opens, its versions, log file and crash dumps.
+ */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ApiError, DatasetInfo, ModelInfo, Recipe, SystemInfo } from '../../src-main/contract';
+import type { AboutInfo, ApiError, DatasetInfo, ModelInfo, Recipe, SystemInfo } from '../../src-main/contract';
 import { useConnectionStore } from './connection';
 
 export const useSystemStore = defineStore('system', () => {
@@ -14,6 +17,8 @@ export const useSystemStore = defineStore('system', () => {
   const loaded = ref(false);
   const loading = ref(false);
   const error = ref<ApiError | null>(null);
+  const about = ref<AboutInfo | null>(null);
+  const aboutError = ref<ApiError | null>(null);
 
   /** Models grouped by family, in the order the host lists them. */
   const modelFamilies = computed(() => {
@@ -45,6 +50,20 @@ export const useSystemStore = defineStore('system', () => {
     loaded.value = modelsResult.ok && datasetsResult.ok;
   }
 
+  /** The Datasets screen refreshed the list: the Train form offers the same one. */
+  function setDatasets(list: DatasetInfo[]): void {
+    datasets.value = list;
+  }
+
+  /** Asked each time: the log file moves on when it rotates. */
+  async function loadAbout(): Promise<void> {
+    const result = await connection.call('system.about', {});
+    if (result.ok) {
+      about.value = result.value;
+      aboutError.value = null;
+    } else aboutError.value = result.error;
+  }
+
   function findModel(name: string): ModelInfo | undefined {
     return models.value.find((model) => model.name === name);
   }
@@ -57,5 +76,5 @@ export const useSystemStore = defineStore('system', () => {
     return recipes.value.find((recipe) => recipe.name === name);
   }
 
-  return { info, models, datasets, recipes, modelFamilies, loaded, loading, error, load, findModel, findDataset, findRecipe };
+  return { info, models, datasets, recipes, modelFamilies, loaded, loading, error, load, setDatasets, about, aboutError, loadAbout, findModel, findDataset, findRecipe };
 });

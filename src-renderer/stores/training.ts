@@ -5,6 +5,7 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
 import type { DatasetInfo, EventMessage, EventOf, ModelInfo, ModelOptions, Recipe, RunDetail, RunStatus, TrainConfigInput } from '../../src-main/contract';
+import type { FieldMessage } from '../lib/issue-messages';
 import { appendMetrics, clearMetricSeries, createMetricSeries } from '../lib/metric-series';
 import {
   changedFormFields,
@@ -17,7 +18,6 @@ import {
   recipeToForm,
   validateTrainForm,
   type FieldErrors,
-  type FieldMessage,
   type TrainForm,
 } from '../lib/validation';
 import { useConnectionStore } from './connection';

@@ -3,9 +3,9 @@
  * global setup (which prints the reason once) and the spec (which skips with it).
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installedElectron } from '../../scripts/lib/electron-binary.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUILD_OUTPUTS = ['dist/main/electron-main.cjs', 'dist/main/preload.cjs', 'dist/main/train-worker.js', 'dist/renderer/index.html'];
@@ -15,18 +15,13 @@ export const SKIP_REASON_VARIABLE = 'CVB_ELECTRON_E2E_SKIP';
 
 export type ElectronProbe = { executablePath: string; skipReason: null } | { executablePath: null; skipReason: string };
 
-/** The Electron binary from node_modules/electron (its index.js throws when the binary is absent). */
+/** The Electron binary from node_modules/electron, found without starting its download. */
 export function probeElectron(): ElectronProbe {
-  const require = createRequire(path.join(ROOT, 'package.json'));
-  let executablePath: unknown;
-  try {
-    executablePath = require('electron');
-  } catch {
-    return { executablePath: null, skipReason: "Electron's binary is not installed in node_modules/electron (`node scripts/start.mjs --fetch-electron-only` downloads it)" };
+  const installed = installedElectron(ROOT);
+  if (installed.path === null) {
+    return { executablePath: null, skipReason: `${installed.reason} (\`node scripts/start.mjs --fetch-electron-only\` downloads it)` };
   }
-  if (typeof executablePath !== 'string' || !fs.existsSync(executablePath)) {
-    return { executablePath: null, skipReason: `Electron's binary is missing at ${String(executablePath)}` };
-  }
+  const executablePath = installed.path;
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
     return { executablePath: null, skipReason: 'no display (DISPLAY is unset); run under xvfb-run' };
   }

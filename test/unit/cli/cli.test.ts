@@ -44,6 +44,8 @@ describe('cvb train / runs', () => {
     [['--model', 'resnet9000'], 'model', /unknown model "resnet9000"/],
     [['--model', 'resnet20', '--data', 'nope'], 'data', /unknown dataset "nope"/],
     [['--model', 'resnet20', '--optimizer', 'lbfgs'], 'optimizer', /received "lbfgs"/],
+    [['--model', 'resnet20', '--optimizer', 'sgd', '--nesterov'], 'nesterov', /^--nesterov: needs a momentum above 0/],
+    [['--model', 'resnet20', '--optimizer', 'adam', '--nesterov'], 'nesterov', /^--nesterov: only sgd and momentum use Nesterov momentum/],
     [['--model', 'resnet20', '--colour', 'red'], 'colour', /colour/],
     [[], 'model', /--model/],
   ])('train %j exits 2 naming %s and creates nothing', (args, field, message) => {
@@ -86,6 +88,15 @@ describe('cvb train / runs', () => {
     } finally {
       blocker.close();
     }
+  });
+
+  it('serve refuses a --data-root that does not exist, and help documents the option', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const result = cvb(['serve', '--port', '0', '--data-root', join(home, 'missing'), '--json'], home);
+    expect(result.code).toBe(2);
+    expect(result.json[0].error).toMatchObject({ field: 'data-root', message: expect.stringMatching(/^--data-root: .*missing: cannot be used as a data root/) });
+    const help = spawnSync(process.execPath, [join(distMain, 'cli.js'), 'help'], { encoding: 'utf8' });
+    expect(help.stdout).toMatch(/serve +\[--port N\] \[--host H\] \[--data-root DIR \.\.\.\]/);
   });
 
   it('lists models with their parameter counts', () => {

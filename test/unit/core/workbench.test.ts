@@ -45,6 +45,8 @@ describe('runs.start validation', () => {
     [{ ...quickRun, model: 'resnet9000' }, 'model'],
     [{ ...quickRun, dataset: 'no-such-data' }, 'dataset'],
     [{ ...quickRun, dataset: '../../etc' }, 'dataset'],
+    [{ ...quickRun, nesterov: true }, 'nesterov'],
+    [{ ...quickRun, augmentation: { randomResizedCrop: { scale: [1, 0.5], ratio: [0.75, 1.33] } } }, 'augmentation.randomResizedCrop.scale'],
   ])('refuses %j naming %s, and creates nothing', async (config, field) => {
     const { workbench, home } = await makeWorkbench();
     const result = await workbench.request('runs.start', config);

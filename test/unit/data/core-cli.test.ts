@@ -151,9 +151,9 @@ describe('cvb data', () => {
     const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const { createWorkbench } = await import('../../../src-main/core/workbench');
-      const code = await dataCommand({
-        args,
-        json: args.includes('--json'),
+      const parsed = dataCommand.parse(args);
+      const code = await parsed.run({
+        json: parsed.json,
         home,
         open: (mode) => createWorkbench({ home, mode, resourcesDir: resources, workerEntry: join(work, 'unused.js') }),
       });

@@ -206,7 +206,9 @@ describe('failures and cancel leave nothing behind', () => {
     const datasetsDir = join(work, 'failed');
     const attempt = importDataset({ path: root, datasetsDir, size: 8 });
     await expect(attempt).rejects.toBeInstanceOf(ImportError);
-    await expect(attempt).rejects.toThrow(/at least two classes with usable images; usable images per class: broken: 0, only: 1; skipped: 1 not an image/);
+    await expect(attempt).rejects.toThrow(/at least two classes with usable images; found 2 class folders, 1 with usable images; skipped: 1 not an image .*\. Expected one folder of images per class/);
+    // The folder's entries are not named: in browser mode the message goes to the client.
+    await expect(attempt).rejects.not.toThrow(/\bbroken\b|\bonly\b/);
     expect(hidden(datasetsDir)).toEqual([]);
     await expect(importDataset({ path: join(work, 'nope'), datasetsDir, size: 8 })).rejects.toThrow(/no such file or folder/);
   });

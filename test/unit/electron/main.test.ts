@@ -25,6 +25,7 @@ const fake = vi.hoisted(() => {
     headersReceived: null as Listener | null,
     paths: new Map<string, string>([['userData', '/nonexistent/user-data']]),
     sandboxEnabled: false,
+    crashReporterOptions: [] as unknown[],
     quitCalls: 0,
     errors: [] as string[],
   };
@@ -109,6 +110,7 @@ vi.mock('electron', async () => {
     app,
     BrowserWindow,
     session,
+    crashReporter: { start: (options: unknown) => fake.crashReporterOptions.push(options) },
     protocol: { registerSchemesAsPrivileged: (schemes: unknown[]) => fake.privilegedSchemes.push(...schemes) },
     ipcMain: {
       handle: (channel: string, handler: (...args: unknown[]) => unknown) => fake.ipcHandlers.set(channel, handler),
@@ -190,6 +192,21 @@ describe('electron main process', () => {
       value: { mode: string; home: string; version: string };
     };
     expect(result).toMatchObject({ ok: true, value: { mode: 'electron', home, version: '0.1.0-test' } });
+  });
+
+  it('keeps crash dumps on this machine and a log file in the data folder, both named by system.about', async () => {
+    expect(fake.crashReporterOptions).toEqual([expect.objectContaining({ uploadToServer: false })]);
+    const call = fake.ipcHandlers.get('cvb:call')!;
+    const result = (await call({ sender: window.webContents, senderFrame: window.webContents.mainFrame }, 'system.about', {})) as {
+      ok: boolean;
+      value: { logFile: string; logFolder: string; crashDumpsFolder: string; versions: { app: string } };
+    };
+    expect(result).toMatchObject({
+      ok: true,
+      value: { logFolder: path.join(home, 'logs'), crashDumpsFolder: '/nonexistent/crashDumps', versions: { app: '0.1.0-test' } },
+    });
+    expect(path.dirname(result.value.logFile)).toBe(path.join(home, 'logs'));
+    await vi.waitFor(() => expect(fs.readFileSync(result.value.logFile, 'utf8')).toMatch(/"msg":"desktop app starting"/));
   });
 
   it('refuses permissions, navigation away and new windows', () => {

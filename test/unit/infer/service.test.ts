@@ -13,8 +13,8 @@ let run: FixtureRun;
 let png: Buffer;
 const services: InferenceService[] = [];
 
-function service(allowPaths = true): InferenceService {
-  const created = createInferenceService({ home: run.home, workerEntry: join(distMain, 'infer-worker.js'), datasetRoots: DATASET_ROOTS, allowPaths });
+function service(): InferenceService {
+  const created = createInferenceService({ home: run.home, workerEntry: join(distMain, 'infer-worker.js'), datasetRoots: DATASET_ROOTS });
   services.push(created);
   return created;
 }
@@ -60,7 +60,7 @@ describe('inference worker', () => {
     expect(inference.workerStarts).toBe(2);
   });
 
-  it('reads files by path, each problem its own answer; refuses paths in browser mode', async () => {
+  it('reads files by path, each problem its own answer', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cvb-infer-files-'));
     writeFileSync(join(dir, 'shirt.png'), png);
     writeFileSync(join(dir, 'empty.png'), '');
@@ -75,10 +75,6 @@ describe('inference worker', () => {
     expect(response.predictions.map((p) => p.error ?? 'ok')).toEqual(['ok', 'empty file (0 bytes)', 'a folder, not an image file', 'file not found']);
     await expect(inference.handlers['infer.predict']({ runId: run.runId, checkpoint: 'best', topK: 2, images: [{ name: 'rel', path: 'shirt.png' }] })).rejects.toMatchObject({
       error: { code: 'invalid_request', field: 'images.0.path', message: /absolute/ },
-    });
-    const browser = service(false);
-    await expect(browser.handlers['infer.predict']({ runId: run.runId, checkpoint: 'best', topK: 2, images: [{ name: 'x', path: join(dir, 'shirt.png') }] })).rejects.toMatchObject({
-      error: { code: 'invalid_request', field: 'images.0.path', message: /browser mode/ },
     });
     expect(readdirSync(dir)).toHaveLength(3);
     rmSync(dir, { recursive: true, force: true });

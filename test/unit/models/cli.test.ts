@@ -5,31 +5,12 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseRequest, type ApiError, type MethodName, type Result } from '../../../src-main/contract';
 import { inspectCommand } from '../../../src-main/cli/inspect';
-import type { CommandContext } from '../../../src-main/cli/main';
 import { UsageError } from '../../../src-main/cli/output';
 import { modelHandlers } from '../../../src-main/core/models';
 import { WorkbenchError } from '../../../src-main/core/errors';
 import { createWorkbench, type Workbench } from '../../../src-main/core/workbench';
 import { listModels, modelParamCount } from '../../../src-main/zoo';
 import { buildMain, distMain, repoRoot } from '../helpers/build';
-
-// main.ts imports the CLI entry, which runs `main(process.argv)` on import: keep it from running here.
-vi.mock('../../../src-main/cli/main', async () => {
-  const { parseArgs } = await import('node:util');
-  const COMMON_OPTIONS = { home: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } };
-  const { invalid } = await import('../../../src-main/cli/output');
-  return {
-    COMMON_OPTIONS,
-    parseCommandArgs: (args: string[], options: object, allowPositionals = true) => {
-      try {
-        return parseArgs({ args, options: { ...COMMON_OPTIONS, ...options } as never, allowPositionals, strict: true });
-      } catch (error) {
-        const flag = /'(--?[\w-]+)/.exec((error as Error).message)?.[1];
-        throw invalid(flag?.replace(/^-+/, ''), (error as Error).message);
-      }
-    },
-  };
-});
 
 const opened: Workbench[] = [];
 afterEach(async () => {
@@ -64,9 +45,9 @@ async function runInspect(args: string[]): Promise<{ code: number | null; stdout
     stdout += String(chunk);
     return true;
   });
-  const context: CommandContext = { args, json: args.includes('--json'), home, open: () => openWorkbench(home) };
   try {
-    return { code: await inspectCommand(context), stdout, error: null };
+    const parsed = inspectCommand.parse(args);
+    return { code: await parsed.run({ json: parsed.json, home, open: () => openWorkbench(home) }), stdout, error: null };
   } catch (error) {
     if (error instanceof UsageError) return { code: 2, stdout, error: error.error };
     throw error;

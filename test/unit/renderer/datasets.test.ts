@@ -7,7 +7,7 @@ import { createAppI18n } from '../../../src-renderer/i18n';
 import datasetsEn from '../../../src-renderer/i18n/datasets.en';
 import datasetsZhCN from '../../../src-renderer/i18n/datasets.zh-CN';
 import { useConnectionStore } from '../../../src-renderer/stores/connection';
-import { defaultImportForm, useDatasetsStore, validateImportForm } from '../../../src-renderer/stores/datasets';
+import { defaultImportForm, useDatasetImportStore, validateImportForm } from '../../../src-renderer/stores/dataset-import';
 import { useSystemStore } from '../../../src-renderer/stores/system';
 import DatasetsView from '../../../src-renderer/views/DatasetsView.vue';
 import { DATASETS, settle, standardClient, type FakeClient } from './fake-client';
@@ -105,7 +105,7 @@ async function mountView(client: FakeClient, locale: 'en' | 'zh-CN' = 'en') {
   i18n.global.mergeLocaleMessage('zh-CN', { datasets: datasetsZhCN } as never);
   const wrapper = mount(DatasetsView, { global: { plugins: [pinia, i18n] }, attachTo: document.body });
   await settle();
-  return { wrapper, store: useDatasetsStore(), system };
+  return { wrapper, store: useDatasetImportStore(), system };
 }
 
 /** An import the test finishes by hand, as the host would after its events. */
@@ -215,7 +215,7 @@ describe('Datasets screen', () => {
     expect(wrapper.get('[data-testid="import-error-validationFraction"]').text()).toBe('Must be at most 0.5');
 
     await wrapper.get('form').trigger('submit');
-    expect(await useDatasetsStore().startImport()).toBeNull();
+    expect(await useDatasetImportStore().startImport()).toBeNull();
     await settle();
     expect(client.callsOf('datasets.import')).toHaveLength(0);
 

@@ -2,7 +2,9 @@
 import { mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { TrainConfigSchema } from '../../../src-main/contract';
 import TrainForm from '../../../src-renderer/components/train/TrainForm.vue';
+import { formToConfigInput } from '../../../src-renderer/lib/validation';
 import { createAppI18n } from '../../../src-renderer/i18n';
 import { useConnectionStore } from '../../../src-renderer/stores/connection';
 import { useSystemStore } from '../../../src-renderer/stores/system';
@@ -183,10 +185,38 @@ describe('Train form: advanced options', () => {
 
     await field(wrapper, 'momentum').setValue('0');
     await field(wrapper, 'nesterov').setValue(true);
+    // The contract checks rules between fields once every field has the right type.
+    await field(wrapper, 'seed').setValue('7');
     expect(errorOf(wrapper, 'nesterov')).toBe('Nesterov needs a momentum above 0');
 
     expect(await training.start()).toBe(false);
     expect(client.callsOf('runs.start')).toHaveLength(0);
+  });
+
+  it('refuses what the host refuses, with the contract\'s own field: sgd with Nesterov and no momentum', async () => {
+    const client = standardClient();
+    const { wrapper, training } = await mountForm(client);
+    await field(wrapper, 'optimizer').setValue('sgd');
+    await field(wrapper, 'nesterov').setValue(true);
+    expect(errorOf(wrapper, 'nesterov')).toBe('Nesterov needs a momentum above 0');
+    expect(Object.keys(training.fieldErrors)).toEqual(['nesterov']);
+    const host = TrainConfigSchema.safeParse(formToConfigInput(training.form));
+    expect(host.success).toBe(false);
+    expect(host.error!.issues.map((issue) => issue.path.join('.'))).toEqual(['nesterov']);
+    expect(await training.start()).toBe(false);
+    expect(client.callsOf('runs.start')).toHaveLength(0);
+
+    await field(wrapper, 'momentum').setValue('0.9');
+    expect(errorOf(wrapper, 'nesterov')).toBe('');
+    expect(training.isValid).toBe(true);
+  });
+
+  it('shows the contract\'s range-order rule beside the augmentation field it concerns', async () => {
+    const { wrapper } = await mountForm();
+    await field(wrapper, 'randomResizedCrop').setValue(true);
+    await field(wrapper, 'resizedCropScale').setValue('1, 0.08');
+    expect(errorOf(wrapper, 'resizedCropScale')).toBe('The first number cannot be larger than the second');
+    expect(errorOf(wrapper, 'resizedCropRatio')).toBe('');
   });
 
   it('puts a nested host error (schedule.milestones) next to its field and opens the advanced options', async () => {

@@ -8,7 +8,6 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvalResult, EventMessage, RunSummary } from '../../../src-main/contract';
 import { createRunLibrary, type RunLibrary } from '../../../src-main/core/run-library';
-import { WorkbenchError } from '../../../src-main/core/errors';
 import { createWorkbench, type Workbench } from '../../../src-main/core/workbench';
 import { RunStore } from '../../../src-main/store/runs';
 import '../../../src-main/zoo';
@@ -20,12 +19,11 @@ let workbench: Workbench;
 let library: RunLibrary;
 let runId: string;
 
-function libraryFor(store: RunStore, mode: 'test' | 'serve' = 'test'): RunLibrary {
+function libraryFor(store: RunStore): RunLibrary {
   return createRunLibrary({
     store,
     datasetRoots: [join(dirname(store.runsDir), 'datasets'), join(repoRoot, 'resources', 'datasets')],
     workerEntry: join(distMain, 'train-worker.js'),
-    mode,
   });
 }
 
@@ -120,8 +118,6 @@ describe('evaluation on the test split', () => {
     // The same archive again, into the same home: a new id.
     const again = await ask(laptop.handlers['runs.import']({ source: { data: readFileSync(archive.path).toString('base64') } }));
     expect(again.id).not.toBe(runId);
-    const serve = libraryFor(new RunStore(otherHome), 'serve');
-    await expect(ask(serve.handlers['runs.import']({ source: { path: archive.path } }))).rejects.toBeInstanceOf(WorkbenchError);
   });
 
   it('renames, tags and stars the run, then deletes it', async () => {

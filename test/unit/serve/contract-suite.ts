@@ -86,6 +86,11 @@ export function contractSuite(name: string, makeHarness: () => Promise<ContractH
       expectError(await call('runs.start', { ...VALID_RUN, turboMode: 3 }), 'invalid_request', 'turboMode');
     });
 
+    it('rejects runs.start with Nesterov and no momentum, naming the nesterov field (the rule the Train form shows)', async () => {
+      const error = expectError(await call('runs.start', { ...VALID_RUN, optimizer: 'sgd', nesterov: true }), 'invalid_request', 'nesterov');
+      expect(error.message).toContain('needs a momentum above 0');
+    });
+
     it('rejects runs.start without a model', async () => {
       const { model: _model, ...withoutModel } = VALID_RUN;
       expectError(await call('runs.start', withoutModel), 'invalid_request', 'model');

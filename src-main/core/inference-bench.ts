@@ -2,6 +2,7 @@
  * Warm single-image latency of the workbench's inference path (request → worker → decode →
  * preprocessing → predict → answer) next to a bare `model.predict` of the same network on the same
  * backend, for resnet18 at 224×224 and resnet20 at 32×32. The target is the workbench within 1.5×.
+ * It lives in core/ because it measures Core's inference service, which infer/ sits below.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { TrainConfigSchema, type BackendName } from '../contract';
-import { createInferenceService } from '../core/inference';
+import { createInferenceService } from './inference';
 import { describePreprocessing, writePreprocessing } from '../data/preprocess';
 import { initBackend } from '../engine';
 import { RunStore } from '../store/runs';
@@ -58,7 +59,7 @@ export async function benchInference(options: InferenceBenchOptions): Promise<In
   const repeats = options.repeats ?? 20;
   const home = mkdtempSync(join(tmpdir(), 'cvb-infer-bench-'));
   const store = new RunStore(home);
-  const inference = createInferenceService({ home, workerEntry: options.workerEntry, datasetRoots: [], allowPaths: false, backend: report.name });
+  const inference = createInferenceService({ home, workerEntry: options.workerEntry, datasetRoots: [], backend: report.name });
   const results: InferenceBenchResult[] = [];
   try {
     for (const { model: name, size } of options.cases ?? DEFAULT_INFERENCE_BENCH) {

@@ -1,0 +1,1 @@
+export function installedElectron(root: string): { path: string; reason: null } | { path: null; reason: string };
