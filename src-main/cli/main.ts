@@ -29,6 +29,7 @@ commands:
           [--step-epochs N] [--min-lr X] [--warmup-epochs N] [--label-smoothing X] [--aux-weight X]
           [--grad-clip X] [--early-stopping N] [--monitor METRIC] [--grad-norms] [--preset NAME]
           [--option SWITCH=VALUE ...] [--seed N] [--backend tensorflow|wasm|cpu]
+          [--threads N] [--checkpoint-minutes X]
   train   --resume RUN_ID                  continue a stopped or interrupted run exactly
   runs    list | show ID | update ID [--name N] [--notes T] [--tag T ...] [--star] | delete ID
           | export ID [--kind archive|model|metrics|pytorch] [--out PATH] | import ARCHIVE|FOLDER

@@ -23,6 +23,8 @@ export const SystemInfoSchema = z.object({
   home: z.string(),
   mode: z.enum(['electron', 'serve', 'cli', 'test']),
   backend: BackendReportSchema.nullable(),
+  /** Threads a run uses when its config names none (physical cores minus one, at least 1). */
+  defaultThreads: z.number().int().min(1).optional(),
 });
 export type SystemInfo = z.infer<typeof SystemInfoSchema>;
 

@@ -16,6 +16,7 @@ import {
 } from '../contract';
 import type { HostToWorker, WorkerToHost } from '../train/protocol';
 import { isProcessAlive, RunStore, toSummary } from '../store/runs';
+import { defaultThreads } from '../engine/cores';
 import { getModelMeta, listModels } from '../zoo';
 import { probeBackendInChild } from './backend-probe';
 import { createDatasetService } from './datasets';
@@ -68,6 +69,8 @@ interface ActiveRun {
   timer: NodeJS.Timeout | null;
   lastRelay: number;
   imagesPerSec: number;
+  /** From the worker's 'started' message. */
+  threads?: number;
   exited: Promise<void>;
 }
 
@@ -154,6 +157,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
         totalSteps: run.totalSteps,
         imagesPerSec: run.imagesPerSec,
         etaSeconds: stepsPerSec > 0 ? remaining / stepsPerSec : null,
+        ...(run.threads ? { threads: run.threads } : {}),
         metrics,
       },
     });
@@ -163,7 +167,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     if (message.type === 'started') {
       lastBackend = message.backend;
       logger.info({ runId, backend: message.backend.name, passedOver: message.backend.passedOver, totalSteps: message.totalSteps }, 'run started');
-      Object.assign(run, { epochs: message.epochs, stepsPerEpoch: message.stepsPerEpoch, totalSteps: message.totalSteps });
+      Object.assign(run, { epochs: message.epochs, stepsPerEpoch: message.stepsPerEpoch, totalSteps: message.totalSteps, threads: message.backend.threads });
       emit({ event: 'run.status', data: { runId, status: 'running', error: null } });
     } else if (message.type === 'metric') {
       if (message.event.type === 'step') {
@@ -257,6 +261,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       home: options.home,
       mode: options.mode,
       backend: await backendReport(),
+      defaultThreads: defaultThreads(),
     }),
     'runs.start': async (config) => {
       if (!getModelMeta(config.model)) {
