@@ -4,7 +4,7 @@
 
 export { initBackend, BACKEND_LADDER, prepareWasm, wasmBinaryDirectory, type BackendOptions } from './backends';
 export { defaultThreads, physicalCores } from './cores';
-export { WASM_MAX_THREADS } from './wasm-threads';
+export { requestWasmThreads, WASM_MAX_THREADS } from './wasm-threads';
 export {
   registerWasmGradientKernels,
   stockWasmBatchMatMul,

@@ -43,7 +43,7 @@ describe('cvb train / runs', () => {
     const end = train.json[train.json.length - 1];
     const show = cvb(['runs', 'show', end.runId, '--json'], home);
     expect(show.json[0]).toMatchObject({ config: { threads: 2, checkpointMinutes: 0.5 }, backend: 'wasm', threads: 2 });
-  });
+  }, 300_000);
 
   it.each([
     [['--model', 'resnet20', '--batch-size', '0'], 'batch-size', /--batch-size: too small/],
