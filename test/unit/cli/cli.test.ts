@@ -136,4 +136,11 @@ describe('cvb train / runs', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.json[0].error).toMatchObject({ field: 'only', message: expect.stringMatching(/unknown section "kernals".*sections: kernels, training/) });
   });
+
+  it.each(['0', '1,1', 'two', '1.5', ''])('bench --threads %j exits 2 naming threads', (value) => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const bench = cvb(['bench', '--only', 'runList', '--threads', value, '--json'], home);
+    expect(bench.code).toBe(2);
+    expect(bench.json[0].error).toMatchObject({ field: 'threads', message: expect.stringMatching(/^--threads: whole numbers of at least 1/) });
+  });
 });
