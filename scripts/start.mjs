@@ -7,9 +7,9 @@
 //
 // Plain Node, no dependencies: it runs before `npm ci` has ever been run.
 import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUILD, staleness } from './lib/build.mjs';
 import { ensureDependencies } from './lib/dependencies.mjs';
 import { installedElectron } from './lib/electron-binary.mjs';
 
@@ -26,31 +26,6 @@ function log(message) {
   console.log(`[start] ${message}`);
 }
 
-function mtime(file) {
-  try {
-    return fs.statSync(file).mtimeMs;
-  } catch {
-    return null;
-  }
-}
-
-/** The newest modification time under `target` (a file or a folder), or 0 when it does not exist. */
-function newestMtime(target) {
-  let stat;
-  try {
-    stat = fs.statSync(target);
-  } catch {
-    return 0;
-  }
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const entry of fs.readdirSync(target, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-    newest = Math.max(newest, newestMtime(path.join(target, entry.name)));
-  }
-  return newest;
-}
-
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', shell: process.platform === 'win32', ...options });
   if (result.error) throw result.error;
@@ -60,14 +35,8 @@ function run(command, args, options = {}) {
 // (1) Dependencies: scripts/lib/dependencies.mjs.
 
 // (2) Build: skipped when every output is newer than every input.
-const BUILD_INPUTS = ['src-main', 'src-renderer', 'index.html', 'package.json', 'package-lock.json', 'scripts/build-main.mjs', 'vite.config.ts', 'vite.config.mts', 'tsconfig.base.json', 'tsconfig.web.json'];
-const BUILD_OUTPUTS = ['dist/main/electron-main.cjs', 'dist/main/preload.cjs', 'dist/main/cli.js', 'dist/main/train-worker.js', 'dist/renderer/index.html'];
-
 function ensureBuilt() {
-  const outputs = BUILD_OUTPUTS.map((file) => mtime(path.join(root, file)));
-  const oldestOutput = outputs.includes(null) ? null : Math.min(...outputs);
-  const newestInput = Math.max(...BUILD_INPUTS.map((input) => newestMtime(path.join(root, input))));
-  if (!forceBuild && oldestOutput !== null && newestInput < oldestOutput) return;
+  if (!forceBuild && staleness(BUILD) === null) return;
   log('building (npm run build)');
   const status = run(npm, ['run', '--silent', 'build']);
   if (status !== 0) {

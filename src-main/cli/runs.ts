@@ -63,11 +63,12 @@ export const runsCommand = defineCommand(OPTIONS, true, async (context, { positi
       else {
         process.stdout.write(
           `${table(
-            ['ID', 'NAME', 'MODEL', 'DATASET', 'STATUS', 'STEPS', 'VAL ACC', 'BEST', 'TEST ACC', 'TAGS', 'CREATED'],
+            ['ID', 'NAME', 'MODEL', 'SWITCHES', 'DATASET', 'STATUS', 'STEPS', 'VAL ACC', 'BEST', 'TEST ACC', 'TAGS', 'CREATED'],
             runs.map((r) => [
               r.id,
               label(r),
               r.model,
+              Object.entries(r.modelOptions ?? {}).map(([name, value]) => `${name}=${String(value)}`).join(',') || '-',
               r.dataset,
               r.damaged ? `damaged: ${r.damaged}` : r.status,
               r.steps,

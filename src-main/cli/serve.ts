@@ -24,7 +24,7 @@ export const serveCommand = defineCommand(SERVE_OPTIONS, false, async (context, 
   });
   const rendererDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) {
-    throw invalid(undefined, `the renderer is not built (${rendererDir}/index.html is missing); run \`npm run build\` first`);
+    throw invalid(undefined, `the renderer is not built (${rendererDir}/index.html is missing); run \`npm run build\` first, or start it with \`npm run cvb -- serve\`, which builds it`);
   }
   const warning = exposureWarning(bindHost, port);
   if (warning) process.stderr.write(`WARNING: ${warning}\n`);

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { HostPathSchema, RunIdSchema } from './ids';
 import { BestMetricSchema, FinalMetricsSchema, MetricEventSchema, TestMetricsSchema } from './metrics';
+import { ModelOptionsSchema } from './models';
 import { RecordedTrainConfigSchema } from './training-config';
 
 export const RunStatusSchema = z.enum(['queued', 'running', 'completed', 'stopped', 'failed', 'interrupted']);
@@ -51,6 +52,8 @@ export const RunSummarySchema = z.object({
   starred: z.boolean().optional(),
   best: BestMetricSchema.nullable().optional(),
   test: TestMetricsSchema.nullable().optional(),
+  /** The switches the run set (its config's modelOptions), so a list can tell runs of one model apart. */
+  modelOptions: ModelOptionsSchema.optional(),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 

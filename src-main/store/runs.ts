@@ -335,6 +335,7 @@ export function toSummary(record: RunRecord): RunSummary {
     notes: meta.notes,
     tags: meta.tags,
     starred: meta.starred,
+    modelOptions: { ...record.config.modelOptions },
   };
 }
 

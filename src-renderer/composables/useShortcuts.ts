@@ -41,7 +41,7 @@ export function useShortcuts() {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
       if (navigation.screen !== 'train') return;
       event.preventDefault();
-      void training.start();
+      training.startOrReveal();
       return;
     }
     if (event.key === 'Escape') {

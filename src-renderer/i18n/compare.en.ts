@@ -13,6 +13,7 @@ const compare = {
     epoch: 'Epoch',
     time: 'Wall time (s)',
   },
+  notSmoothed: 'as set, never smoothed',
   smoothing: 'Smoothing',
   logScale: 'Log scale',
   zoomHint: 'Scroll to zoom, drag to pan, shift-drag to zoom a box, double-click to reset.',

@@ -15,6 +15,7 @@ const compare: typeof compareEn = {
     epoch: '轮数',
     time: '实际时间（秒）',
   },
+  notSmoothed: '按设定值绘制，不做平滑',
   smoothing: '平滑',
   logScale: '对数坐标',
   zoomHint: '滚轮缩放，拖动平移，按住 Shift 拖动框选缩放，双击复位。',

@@ -79,7 +79,15 @@ const zhCN: Messages = {
     maxStepsHint: '达到该步数后结束运行。',
     atMost: '最多 {max}',
     modelOption: '{name} · {params} 参数',
-    modelInfo: '{family} · {params} 个参数 · 输入 {input} · {classes} 类',
+    modelInfo: '{family} · {params} 个参数 · 输入 {input}',
+    modelInfoDataset: '{family} · {params} 个参数 · 此处按 {input} 训练（本数据集；论文为 {paperInput}）',
+    errorSummary: '以下字段需要修改后才能开始： | 以下 {count} 个字段需要修改后才能开始：',
+    fit: {
+      tooSmall: '{model} 无法在此数据集上训练：{input} 的图像对这个网络来说太小。',
+      switches: '{model} 在这些开关下无法构建：{detail}',
+      fixSmallInput: '打开 smallInput',
+      fixModel: '改用 {model}',
+    },
     datasetOption: '{name} · {classes} 类',
     datasetInfo: '{input} · 训练图像 {train} 张，测试图像 {test} 张 · {source}',
     loading: '加载中…',
@@ -198,7 +206,8 @@ const zhCN: Messages = {
       nesterovOptimizer: '只有 SGD 和 Momentum 使用 Nesterov 动量',
     },
     progress: {
-      top5: 'Top-5 {value}',
+      top1: 'Top-1 准确率 {value}',
+      top5: 'Top-5 准确率 {value}',
       learningRate: '学习率 {value}',
     },
     chart: {
@@ -261,6 +270,20 @@ const zhCN: Messages = {
     resetZoom: '重置缩放',
     hint: '滚轮缩放，拖动平移，双击重置。',
     empty: '暂无数据点',
+  },
+  runNames: {
+    without: '无 {name}',
+    value: '{name} {value}',
+    short: {
+      batchNorm: 'BN',
+      se: 'SE',
+      lrn: 'LRN',
+      widthMultiplier: '宽度',
+      auxHeads: '辅助分类器',
+      seReduction: 'SE r',
+      growthRate: 'k',
+      compression: 'θ',
+    },
   },
   runs: {
     title: '运行记录',
@@ -373,6 +396,8 @@ const zhCN: Messages = {
     },
   },
   detail: {
+    switch: '开关：{name}',
+    switchDefault: '{value}（默认）',
     back: '全部运行',
     resume: '继续训练',
     resumeHint: '从最近的检查点继续：曲线与从未中断时相同',

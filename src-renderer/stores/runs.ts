@@ -94,7 +94,8 @@ export function emptyFilter(): RunFilter {
 }
 
 function haystack(run: RunSummary): string {
-  return [run.id, run.name, run.model, run.dataset, run.status, run.backend, run.notes, ...(run.tags ?? []), run.damaged ? 'damaged' : '']
+  const switches = Object.entries(run.modelOptions ?? {}).map(([name, value]) => `${name} ${String(value)}`);
+  return [run.id, run.name, run.model, run.dataset, run.status, run.backend, run.notes, ...(run.tags ?? []), ...switches, run.damaged ? 'damaged' : '']
     .filter(Boolean)
     .join(' ')
     .toLowerCase();
@@ -256,7 +257,11 @@ export const useRunsStore = defineStore('runs', () => {
       evaluationError.value = result.error;
       return false;
     }
-    if (detailId.value === id) evaluation.value = result.value;
+    if (detailId.value === id) {
+      evaluation.value = result.value;
+      // The summary's test accuracy is the evaluation's: show it now, not after the next runs.get.
+      if (detail.value?.id === id) detail.value = { ...detail.value, test: { accuracy: result.value.accuracy, top5: result.value.top5 } };
+    }
     scheduleRefresh(0);
     return true;
   }

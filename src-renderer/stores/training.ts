@@ -29,7 +29,17 @@ const MODEL_OPTIONS_STORAGE_KEY = 'cvb.trainModelOptions';
 /** Whether the Advanced options are open (closed by default: the simple form stays simple). */
 const ADVANCED_STORAGE_KEY = 'cvb.trainAdvancedOpen';
 export const DEFAULT_DATASET = 'fashion-mnist-subset';
+/** The network a first run trains: the paper's own small-image ResNet, which fits the bundled 28×28 set. */
+export const DEFAULT_MODEL = 'resnet20';
 const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
+
+/**
+ * Whether the chosen model builds at the chosen dataset's input with the chosen switches (the
+ * host's dry run, models.inspect), and the one-click fix when it does not.
+ */
+export type ModelFit =
+  | { fits: true }
+  | { fits: false; reason: 'tooSmall' | 'switches'; detail: string; fix: { smallInput: true } | { model: string } | null };
 
 export interface TrainingProgress {
   epoch: number;
@@ -145,9 +155,15 @@ export const useTrainingStore = defineStore('training', () => {
   const fieldErrors = computed<FieldErrors>(() => ({ ...hostErrors.value, ...validation.value.errors }));
   const isValid = computed(() => validation.value.ok);
   const isRunning = computed(() => status.value !== null && ACTIVE_STATUSES.includes(status.value));
+  /** Null while unknown (checking, no model or dataset yet, or the host could not say). */
+  const fit = ref<ModelFit | null>(null);
+  const checkingFit = ref(false);
   const canStart = computed(
-    () => isValid.value && !isRunning.value && !starting.value && !attaching.value && connection.state === 'connected',
+    () =>
+      isValid.value && fit.value?.fits !== false && !checkingFit.value && !isRunning.value && !starting.value && !attaching.value && connection.state === 'connected',
   );
+  /** Bumped by "start" with something in the way (Ctrl+Enter): the form shows and focuses the first problem. */
+  const revealRequest = ref(0);
   const canStop = computed(() => isRunning.value && !stopping.value && runId.value !== null);
   const fraction = computed(() => {
     const p = progress.value;
@@ -198,9 +214,74 @@ export const useTrainingStore = defineStore('training', () => {
 
   /** Picks a model and dataset when the form has none the host knows (first load, removed model). */
   function ensureSelections(models: readonly ModelInfo[], datasets: readonly DatasetInfo[]): void {
-    if (models.length > 0 && !models.some((model) => model.name === form.model)) form.model = models[0].name;
+    if (models.length > 0 && !models.some((model) => model.name === form.model)) {
+      form.model = (models.find((model) => model.name === DEFAULT_MODEL) ?? models[0]).name;
+    }
     if (datasets.length > 0 && !datasets.some((dataset) => dataset.id === form.dataset)) {
       form.dataset = (datasets.find((dataset) => dataset.id === DEFAULT_DATASET) ?? datasets[0]).id;
+    }
+  }
+
+  const inspectAt = (model: string, dataset: DatasetInfo, options: ModelOptions) =>
+    connection.call('models.inspect', { name: model, input: [...dataset.input], classes: dataset.classes.length, options });
+
+  let fitRequest = 0;
+  /** Asks the host whether the model builds at the dataset's input, and what would make it fit. */
+  async function checkFit(): Promise<void> {
+    const request = ++fitRequest;
+    const model = selectedModel.value;
+    const dataset = system.findDataset(form.dataset);
+    const options = modelOptions.value;
+    if (!model || !dataset || connection.state !== 'connected') {
+      fit.value = null;
+      checkingFit.value = false;
+      return;
+    }
+    checkingFit.value = true;
+    const result = await inspectAt(model.name, dataset, options);
+    if (request !== fitRequest) return;
+    const field = result.ok ? undefined : result.error.field;
+    if (result.ok || (field !== 'input' && !field?.startsWith('options'))) {
+      // Fits, or the host could not tell (then runs.start has the last word).
+      fit.value = result.ok ? { fits: true } : null;
+      checkingFit.value = false;
+      return;
+    }
+    let fix: Extract<ModelFit, { fits: false }>['fix'] = null;
+    if (field === 'input' && model.switches?.smallInput && options.smallInput !== true) {
+      const adapted = await inspectAt(model.name, dataset, { ...options, smallInput: true });
+      if (request !== fitRequest) return;
+      if (adapted.ok) fix = { smallInput: true };
+    }
+    if (!fix && field === 'input' && model.name !== DEFAULT_MODEL && system.findModel(DEFAULT_MODEL)) {
+      const fallback = await inspectAt(DEFAULT_MODEL, dataset, {});
+      if (request !== fitRequest) return;
+      if (fallback.ok) fix = { model: DEFAULT_MODEL };
+    }
+    fit.value = { fits: false, reason: field === 'input' ? 'tooSmall' : 'switches', detail: result.error.message, fix };
+    checkingFit.value = false;
+  }
+
+  watch(
+    () => [form.model, form.dataset, JSON.stringify(modelOptions.value), system.models.length, system.datasets.length, connection.state],
+    () => void checkFit(),
+    { immediate: true },
+  );
+
+  /** The fit notice's one-click fix. */
+  function applyFit(): void {
+    const current = fit.value;
+    if (!current || current.fits || !current.fix) return;
+    if ('smallInput' in current.fix) setModelOptions(form.model, { ...modelOptions.value, smallInput: true });
+    else useModel(current.fix.model);
+  }
+
+  /** Start, or, when something is in the way, show it (the keyboard's Start: the button is disabled then). */
+  function startOrReveal(): void {
+    if (canStart.value) void start();
+    else if (!isRunning.value && !starting.value) {
+      if (advancedErrorCount.value > 0 && Object.keys(fieldErrors.value).every(isAdvancedField)) advancedOpen.value = true;
+      revealRequest.value++;
     }
   }
 
@@ -288,7 +369,7 @@ export const useTrainingStore = defineStore('training', () => {
 
   async function start(): Promise<boolean> {
     const checked = validation.value;
-    if (!checked.ok || isRunning.value || starting.value) return false;
+    if (!checked.ok || fit.value?.fits === false || isRunning.value || starting.value) return false;
     starting.value = true;
     hostErrors.value = {};
     generalError.value = null;
@@ -402,6 +483,11 @@ export const useTrainingStore = defineStore('training', () => {
     isRunning,
     canStart,
     canStop,
+    fit,
+    checkingFit,
+    applyFit,
+    revealRequest,
+    startOrReveal,
     series,
     seriesVersion,
     useModel,

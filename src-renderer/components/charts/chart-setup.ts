@@ -67,3 +67,22 @@ export function baseLineOptions(theme: ChartTheme, axis: { xTitle: string; yType
     },
   };
 }
+
+/**
+ * The fewest significant digits (at least `least`) at which every tick of an axis reads
+ * differently, so a narrow range (a constant learning rate, a loss that barely moves) is not
+ * labelled "0.0010" on every tick.
+ */
+export function distinctDigits(values: readonly number[], least = 2): number {
+  for (let digits = least; digits < 12; digits++) {
+    if (new Set(values.map((value) => value.toPrecision(digits))).size === values.length) return digits;
+  }
+  return 12;
+}
+
+/** A y-axis tick callback for plain numbers: as few digits as keep the ticks apart, no trailing zeros. */
+export function distinctTick(value: number | string, _index: number, ticks: readonly { value: number }[]): string {
+  const number = Number(value);
+  if (number === 0) return '0';
+  return String(Number(number.toPrecision(distinctDigits(ticks.map((tick) => tick.value)))));
+}

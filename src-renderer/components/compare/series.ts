@@ -23,6 +23,14 @@ export function isPercentMetric(metric: CompareMetric): boolean {
 }
 
 /**
+ * Smoothing is for noisy measurements (loss and accuracy); a learning rate is a setting, drawn as
+ * it was: averaging it would invent ramps and, on a constant rate, rounding spikes.
+ */
+export function isSmoothed(metric: CompareMetric): boolean {
+  return metric !== 'learningRate';
+}
+
+/**
  * Maps a line's step to a fractional epoch: epoch e spans the steps after epoch e−1's last step
  * up to its own, so a run that stopped mid-epoch still lines up with one that did not.
  */

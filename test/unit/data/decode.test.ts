@@ -1,8 +1,26 @@
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { deflateSync, inflateSync } from 'node:zlib';
+import { describe, expect, it, vi } from 'vitest';
 import { decodeBmp, encodeBmp24 } from '../../../src-main/data/bmp';
-import { decodeImage, decodePlainPng, readPngHeader, SkipError, type DecodeOptions } from '../../../src-main/data/decode';
+import { decodeImage, decodePlainPng, inflateAtMost, readPngHeader, SkipError, type DecodeOptions } from '../../../src-main/data/decode';
 import { bombPng, noise, png16, solid } from './fixtures';
+
+/** Every inflate the decoder asks zlib for: its output limit and the bytes zlib handed back (the decompression bound, counted where it is enforced). */
+const inflated = vi.hoisted(() => [] as { limit: number | undefined; bytes: number; error: string | null }[]);
+vi.mock('node:zlib', async (importOriginal) => {
+  const zlib = await importOriginal<typeof import('node:zlib')>();
+  const inflateSync = (data: Uint8Array, options?: { maxOutputLength?: number }) => {
+    try {
+      const out = zlib.inflateSync(data, options);
+      inflated.push({ limit: options?.maxOutputLength, bytes: out.length, error: null });
+      return out;
+    } catch (error) {
+      inflated.push({ limit: options?.maxOutputLength, bytes: 0, error: (error as { code?: string }).code ?? String(error) });
+      throw error;
+    }
+  };
+  return { ...zlib, default: { ...zlib, inflateSync }, inflateSync };
+});
 
 const at = (height: number, width: number, extra: Partial<DecodeOptions> = {}): DecodeOptions => ({ height, width, resize: 'squash', background: 'white', maxPixels: 1_000_000, ...extra });
 const pixel = (pixels: Uint8Array, i: number) => Array.from(pixels.subarray(i * 3, i * 3 + 3));
@@ -218,7 +236,35 @@ describe('PNGs with nothing to convert, read in-thread', () => {
     }
   });
 
-  it('leaves to sharp what needs converting, or is interlaced (pngjs would inflate it unbounded), or is broken', async () => {
+  it('undoes every PNG row filter (none, sub, up, average, Paeth) as sharp does', async () => {
+    // Noise and gradients (sub, average, Paeth), and noise repeated row after row (up).
+    const textured = (channels: 1 | 3, striped = false) => {
+      const data = Buffer.alloc(64 * 64 * channels);
+      for (let i = 0, state = 7; i < data.length; i++) {
+        state = (state * 1103515245 + 12345) & 0x7fffffff;
+        data[i] = striped && i >= 64 * channels ? data[i - 64 * channels] : i % 5 === 0 ? state >> 23 : (i * 3 + (i >> 6) * 5) % 256;
+      }
+      return sharp(data, { raw: { width: 64, height: 64, channels } });
+    };
+    const files = [
+      await textured(1).toColourspace('b-w').png({ adaptiveFiltering: true }).toBuffer(),
+      await textured(1, true).toColourspace('b-w').png({ adaptiveFiltering: true }).toBuffer(),
+      await textured(3).png({ adaptiveFiltering: true }).toBuffer(),
+      await textured(3).png({ adaptiveFiltering: true, palette: true, colours: 4 }).toBuffer(),
+    ];
+    const filters = new Set<number>();
+    for (const bytes of files) {
+      const at8 = bytes.indexOf('IDAT') - 4;
+      const rows = inflateSync(bytes.subarray(at8 + 8, at8 + 8 + bytes.readUInt32BE(at8)));
+      for (let y = 0; y < 64; y++) filters.add(rows[(y * rows.length) / 64]);
+      const decoded = decodePlainPng(bytes, at(64, 64));
+      expect(decoded).not.toBeNull();
+      expect(Array.from(decoded!.pixels)).toEqual(Array.from(await viaSharp(bytes)));
+    }
+    expect([...filters].sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('leaves to sharp what needs converting, or is interlaced, or is broken', async () => {
     const rgb = await raw(3).png().toBuffer();
     const refused: [string, Buffer][] = [
       ['another size', rgb],
@@ -237,14 +283,29 @@ describe('PNGs with nothing to convert, read in-thread', () => {
     expect(await reason(rgb.subarray(0, rgb.length - 20), at(5, 7))).toMatch(/^corrupt or truncated png/);
   });
 
-  it('does not inflate more than the image holds: 16×16 claimed, 200 MB of zeros compressed inside', async () => {
-    const rss = process.memoryUsage().rss;
+  it('inflates at most what the image holds: 16×16 claimed, 200 MB of zeros compressed inside', () => {
+    inflated.length = 0;
     const bomb = bombPng(16, 16, { inflated: 200_000_000 });
     expect(bomb.length).toBeLessThan(400_000);
-    const decoded = decodePlainPng(bomb, at(16, 16));
-    expect(decoded?.pixels.length ?? 0).toBeLessThanOrEqual(16 * 16 * 3);
+    expect(decodePlainPng(bomb, at(16, 16))).toBeNull();
+    // One inflate, limited to 16 rows of 16 RGB pixels and a filter byte, and zlib stopped there.
+    expect(inflated).toEqual([{ limit: 16 * (16 * 3 + 1), bytes: 0, error: 'ERR_BUFFER_TOO_LARGE' }]);
+    inflated.length = 0;
     expect(decodePlainPng(bombPng(16, 16, { inflated: 200_000_000, interlaced: true }), at(16, 16))).toBeNull();
-    expect(process.memoryUsage().rss - rss).toBeLessThan(100_000_000);
+    expect(inflated).toEqual([]); // interlaced files are sharp's, never inflated here
+  });
+
+  it('inflates a well-formed image exactly once, to exactly its size', async () => {
+    inflated.length = 0;
+    expect(decodePlainPng(await raw(3, 16, 16).png().toBuffer(), at(16, 16))).not.toBeNull();
+    expect(inflated).toEqual([{ limit: 16 * (16 * 3 + 1), bytes: 16 * (16 * 3 + 1), error: null }]);
+  });
+
+  it('the inflater refuses a stream one byte longer than its limit and takes one that fits', () => {
+    const stream = deflateSync(Buffer.alloc(785, 7));
+    expect(inflateAtMost(stream, 784)).toBeNull();
+    expect(inflateAtMost(stream, 785)?.length).toBe(785);
+    expect(inflateAtMost(Buffer.from('not zlib'), 785)).toBeNull();
   });
 });
 

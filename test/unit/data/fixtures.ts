@@ -1,7 +1,7 @@
 /** Test fixtures built on the fly: images in every format and colour mode, bad files, archives. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { constants, deflateRawSync, deflateSync } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 
 function crc32(bytes: Uint8Array): number {
@@ -38,6 +38,19 @@ export function png16(width: number, height: number, channels: 1 | 2 | 3 | 4, va
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(Buffer.concat(rows))), pngChunk('IEND', new Uint8Array(0))]);
 }
 
+/**
+ * A zlib stream of `count` zero bytes, built without holding them: one megabyte of zeros deflated
+ * and flushed to a byte boundary, repeated, then the rest; the Adler-32 of n zeros is (n mod 65521) << 16 | 1.
+ */
+function zeros(count: number): Buffer {
+  const mega = 1 << 20;
+  const block = deflateRawSync(Buffer.alloc(mega), { finishFlush: constants.Z_FULL_FLUSH });
+  const parts = [Buffer.from([0x78, 0x9c]), ...new Array<Buffer>(Math.floor(count / mega)).fill(block), deflateRawSync(Buffer.alloc(count % mega))];
+  const adler = Buffer.alloc(4);
+  adler.writeUInt32BE((((count % 65521) << 16) | 1) >>> 0);
+  return Buffer.concat([...parts, adler]);
+}
+
 /** An 8-bit RGB PNG whose header claims width × height and whose pixel data inflates to `inflated` bytes (1000 by default): decompression bombs either way. */
 export function bombPng(width: number, height: number, options: { inflated?: number; interlaced?: boolean } = {}): Buffer {
   const header = Buffer.alloc(13);
@@ -46,7 +59,7 @@ export function bombPng(width: number, height: number, options: { inflated?: num
   header[8] = 8;
   header[9] = 2;
   header[12] = options.interlaced ? 1 : 0;
-  const pixels = deflateSync(Buffer.alloc(options.inflated ?? 1000));
+  const pixels = zeros(options.inflated ?? 1000);
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), pngChunk('IHDR', header), pngChunk('IDAT', pixels), pngChunk('IEND', new Uint8Array(0))]);
 }
 

@@ -4,7 +4,7 @@ import { Chart } from 'chart.js';
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EvalResult, MetricEvent } from '../../../src-main/contract';
-import '../../../src-renderer/components/charts/chart-setup';
+import { distinctDigits, distinctTick } from '../../../src-renderer/components/charts/chart-setup';
 import CompareChart from '../../../src-renderer/components/compare/CompareChart.vue';
 import { buildCurve, hyperparameterRows, smooth } from '../../../src-renderer/components/compare/series';
 import { createAppI18n } from '../../../src-renderer/i18n';
@@ -113,6 +113,43 @@ describe('compare curves', () => {
     expect(performance.now() - started).toBeLessThan(20_000);
     wrapper.unmount();
   }, 30_000);
+});
+
+describe('charts that never invent data', () => {
+  it('draws the learning rate as it was set, whatever the smoothing; loss is smoothed', async () => {
+    withCanvas();
+    const metrics = longRun(300);
+    const mountChart = async (metric: 'learningRate' | 'trainLoss') => {
+      const wrapper = mount(CompareChart, {
+        props: { metric, runs: [{ id: 'a', label: 'a', metrics }], xAxis: 'step', smoothing: 0.6, logScale: false, version: 0 },
+        global: { plugins: [createAppI18n('en')] },
+        attachTo: document.body,
+      });
+      await flushPromises();
+      return { wrapper, chart: Chart.getChart(wrapper.get('canvas').element)! };
+    };
+    const rate = await mountChart('learningRate');
+    expect(rate.chart.data.datasets).toHaveLength(1);
+    expect((rate.chart.data.datasets[0].data as { y: number }[]).every((point) => point.y === 0.1)).toBe(true);
+    expect(rate.wrapper.get('[data-testid="compare-unsmoothed-learningRate"]').text()).toBe('as set, never smoothed');
+    rate.wrapper.unmount();
+    const loss = await mountChart('trainLoss');
+    const [smoothed, raw] = loss.chart.data.datasets.map((dataset) => (dataset.data as { y: number }[]).map((point) => point.y));
+    expect(raw).toEqual(buildCurve(metrics, 'trainLoss', 'step').map((point) => point.y));
+    expect(smoothed).not.toEqual(raw);
+    expect(loss.wrapper.find('[data-testid="compare-unsmoothed-trainLoss"]').exists()).toBe(false);
+    loss.wrapper.unmount();
+  });
+
+  it('labels y ticks with as many digits as it takes to tell them apart', () => {
+    const ticks = [0.00099, 0.000995, 0.001, 0.001005, 0.00101].map((value) => ({ value }));
+    const labels = ticks.map((tick, index) => distinctTick(tick.value, index, ticks));
+    expect(new Set(labels).size).toBe(5);
+    expect(labels).toEqual(['0.00099', '0.000995', '0.001', '0.001005', '0.00101']);
+    expect(distinctDigits([0.5, 1, 1.5])).toBe(2);
+    const wide = [0, 0.5, 1, 1.5, 2].map((value) => ({ value }));
+    expect(wide.map((tick, index) => distinctTick(tick.value, index, wide))).toEqual(['0', '0.5', '1', '1.5', '2']);
+  });
 });
 
 describe('Compare screen', () => {

@@ -123,6 +123,18 @@ describe('run detail', () => {
     } };
   }
 
+  it('shows the test accuracy in the summary as soon as an evaluation ends', async () => {
+    const { client, runs, open } = mountDetail();
+    client.handle('runs.evaluation', () => ({ ok: true, value: null })).handle('runs.evaluate', () => ({ ok: true, value: EVALUATION }));
+    const wrapper = await open();
+    const testAccuracy = () => wrapper.findAll('.facts__item').find((item) => item.get('dt').text() === 'Test acc.')!.get('dd').text();
+    expect(testAccuracy()).toBe('—');
+    expect(await runs.evaluate('se-run')).toBe(true);
+    await settle();
+    expect(testAccuracy()).toBe('70.0%');
+    wrapper.unmount();
+  });
+
   it('deletes only after the user confirms', async () => {
     const { client, navigation, open } = mountDetail();
     const wrapper = await open();

@@ -35,6 +35,13 @@ describe('run metadata', () => {
     expect([summary.name, summary.tags, summary.starred, summary.notes]).toEqual(['with SE', ['se', 'baseline'], true, 'lr 0.1']);
   });
 
+  it("lists a run with the switches it set, so runs of one model can be told apart", () => {
+    const sigmoid = store.create(TrainConfigSchema.parse({ ...config, modelOptions: { activation: 'sigmoid' } }), {});
+    const plain = store.create(config, {});
+    expect(store.summary(sigmoid.id).modelOptions).toEqual({ activation: 'sigmoid' });
+    expect(store.summary(plain.id).modelOptions).toEqual({});
+  });
+
   it('keeps the metadata of a running run in meta.json and never rewrites its run.json', () => {
     const { id } = store.create(config, {});
     store.update(id, { status: 'running', workerPid: 12345 });
