@@ -38,7 +38,7 @@ commands:
   inspect NAME [--input N|HxWxC] [--classes N] [--batch-size N] [--option NAME=VALUE ...]
           a network's layers, output shapes, parameters and multiply-adds
   predict RUN_ID IMAGE... [--top K] [--cam DIR] [--checkpoint best|last]
-  bench   [--quick] [--backends a,b] [--models m,n] [--peers] [--only SECTION,...]
+  bench   [--quick] [--backends a,b] [--models m,n] [--peers] [--only SECTION,...] [--threads N,M]
           kernels, training loop, pipeline, inference and run-list speed; --peers adds PyTorch;
           --only measures some of kernels, training, pipeline, inference, runList, peers
   data    import PATH [--name NAME] [--size N] | list | show ID | delete ID | catalog
