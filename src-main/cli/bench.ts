@@ -10,6 +10,8 @@
  *             run in the same command so the ratio compares like with like
  *   backend, versions, cpu
  * `--only kernels,inference` measures just those sections (the others are left out of the JSON).
+ * `--threads 1,2` measures kernels and training once per thread count, each in its own process (the
+ * wasm module starts once per process), and each row says its count in `threads`.
  * Timings are medians over several steps after warm-up, so load from other processes moves them less.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -24,7 +26,8 @@ import { channelStats, gatherBatch } from '../data/batches';
 import { memorySource } from '../data/cache';
 import { benchmarkPipeline, type PipelineBenchmark } from '../data/pipeline';
 import type { LoadedDataset } from '../data/datasets';
-import { benchKernels, initBackend, prepareWasm, type KernelBenchResult } from '../engine';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { benchKernels, initBackend, prepareWasm, requestWasmThreads, type KernelBenchResult } from '../engine';
 import { buildTrainingModel, runTraining } from '../train/loop';
 import { Mulberry32 } from '../train/random';
 import { benchInference } from '../core/inference-bench';
@@ -58,6 +61,8 @@ export interface TrainingBenchResult {
   switches: Record<string, unknown>;
   input: [number, number, number];
   batchSize: number;
+  /** Threads per operation: wasm's XNNPACK pool (the calling thread included), 1 on cpu, null where TensorFlow picks its own. */
+  threads: number | null;
   /** Median images/s of the bare TF.js loop. */
   bareImagesPerSec: number;
   /** Median images/s of the workbench's loop, measured between consecutive steps (everything included). */
@@ -142,6 +147,12 @@ async function interleavedSteps(loopModel: tfl.LayersModel, bare: { step(): numb
   return { loop, bare: bareTimes };
 }
 
+/** The threads one operation of `backend` runs on in this process. */
+function threadsOf(backend: BackendName): number | null {
+  if (backend === 'wasm') return getThreadsCount();
+  return backend === 'cpu' ? 1 : null;
+}
+
 async function benchTraining(backend: BackendName, candidate: (typeof CANDIDATES)[number], warmup: number, timed: number): Promise<TrainingBenchResult> {
   await tf.setBackend(backend);
   const dataset = syntheticDataset(BATCH * (warmup + timed + 2));
@@ -160,6 +171,7 @@ async function benchTraining(backend: BackendName, candidate: (typeof CANDIDATES
       switches: candidate.switches,
       input: INPUT,
       batchSize: BATCH,
+      threads: threadsOf(backend),
       bareImagesPerSec,
       workbenchImagesPerSec,
       ratio: workbenchImagesPerSec / bareImagesPerSec,
@@ -203,10 +215,13 @@ function packageVersion(name: string): string {
   }
 }
 
-async function availableBackends(best: BackendReport): Promise<BackendName[]> {
+async function availableBackends(best: BackendReport, threads: number): Promise<BackendName[]> {
   const names: BackendName[] = best.name === 'tensorflow' ? ['tensorflow'] : [];
   prepareWasm();
-  if (await tf.setBackend('wasm')) names.push('wasm');
+  const started = requestWasmThreads(threads);
+  const wasm = await tf.setBackend('wasm');
+  started();
+  if (wasm) names.push('wasm');
   if (await tf.setBackend('cpu')) names.push('cpu');
   return names;
 }
@@ -217,36 +232,71 @@ const BENCH_OPTIONS = {
   models: { type: 'string' },
   peers: { type: 'boolean', default: false },
   only: { type: 'string' },
+  threads: { type: 'string' },
 } satisfies Options;
 
+/** `--threads 1,2`: whole numbers of at least 1, each once, in the order given; [1] when absent. */
+export function parseThreadCounts(value: string | undefined): number[] {
+  if (value === undefined) return [1];
+  const items = value.split(',').map((item) => item.trim());
+  const counts = items.map(Number);
+  if (items.some((item) => !/^\d+$/.test(item)) || counts.some((count) => count < 1) || new Set(counts).size !== counts.length) {
+    throw invalid('threads', `--threads: whole numbers of at least 1, each once, separated by commas (e.g. 1,2); received "${value}"`);
+  }
+  return counts;
+}
+
+/** Kernel and training rows of one thread count, measured by this command in a child process. */
+function benchInChild(threads: number, args: { quick: boolean; backends?: string; models?: string; sections: BenchSection[] }): { kernels: (KernelBenchResult & { threads: number })[]; training: TrainingBenchResult[] } {
+  const only = args.sections.filter((section) => section === 'kernels' || section === 'training');
+  const argv = [process.argv[1], 'bench', '--json', '--only', only.join(','), '--threads', String(threads)];
+  if (args.quick) argv.push('--quick');
+  if (args.backends) argv.push('--backends', args.backends);
+  if (args.models) argv.push('--models', args.models);
+  const child = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  if (child.status !== 0) throw new Error(`bench with --threads ${threads} failed (${child.signal ?? `exit ${child.status}`}): ${child.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  const report = JSON.parse(child.stdout.trim().split('\n').pop()!) as { kernels: KernelBenchResult[]; training: TrainingBenchResult[] };
+  return { kernels: report.kernels.map((row) => ({ ...row, threads })), training: report.training };
+}
+
 export const benchCommand = defineCommand(BENCH_OPTIONS, false, async (context, { values }) => {
-  const options = values as { quick: boolean; backends?: string; models?: string; peers: boolean; only?: string };
+  const options = values as { quick: boolean; backends?: string; models?: string; peers: boolean; only?: string; threads?: string };
+  const threadCounts = parseThreadCounts(options.threads);
   const quick = options.quick;
   const log = (line: string) => {
     if (!context.json) process.stderr.write(`${line}\n`);
   };
   const sections = parseSections(options.only);
   const wants = (section: BenchSection) => sections.includes(section);
-  const backend = await initBackend();
+  const backend = await initBackend(undefined, { threads: threadCounts[0] });
   const chosen = options.backends?.split(',').map((name) => name.trim()) ?? null;
-  const backends = (await availableBackends(backend)).filter((name) => !chosen || chosen.includes(name));
+  const backends = (await availableBackends(backend, threadCounts[0])).filter((name) => !chosen || chosen.includes(name));
   const wanted = options.models?.split(',').map((name) => name.trim());
   const models = wanted
     ? CANDIDATES.filter((c) => wanted.includes(c.model) && getModelMeta(c.model))
     : [CANDIDATES[0], ...CANDIDATES.slice(1).filter((c) => getModelMeta(c.model) && getModelMeta(c.model)!.family !== 'ResNet').slice(0, 2)];
 
-  const kernels: KernelBenchResult[] = [];
-  if (wants('kernels')) {
-    log(`kernels on ${backends.join(', ')}...`);
-    kernels.push(...(await benchKernels({ quick, backends })));
-  }
+  const kernels: (KernelBenchResult & { threads?: number })[] = [];
   const training: TrainingBenchResult[] = [];
+  if (threadCounts.length > 1 && (wants('kernels') || wants('training'))) {
+    for (const threads of threadCounts) {
+      log(`kernels and training with ${threads} thread${threads === 1 ? '' : 's'} (in a child process)...`);
+      const rows = benchInChild(threads, { quick, backends: options.backends, models: options.models, sections });
+      kernels.push(...rows.kernels);
+      training.push(...rows.training);
+    }
+  }
+  const measuredInChildren = threadCounts.length > 1;
+  if (wants('kernels') && !measuredInChildren) {
+    log(`kernels on ${backends.join(', ')}...`);
+    kernels.push(...(await benchKernels({ quick, backends })).map((row) => ({ ...row, ...(threadsOf(row.backend) ? { threads: threadsOf(row.backend)! } : {}) })));
+  }
   // The pure-JS cpu backend needs minutes per resnet20 step at batch 64: trained only when asked for.
   const skipped = chosen ? [] : backends.filter((name) => name === 'cpu' && backends.length > 1).map((name) => ({
     backend: name,
     reason: 'the pure-JS cpu backend takes minutes per step at batch 64; run with --backends cpu to measure it',
   }));
-  const trained = wants('training') ? backends.filter((b) => !skipped.some((s) => s.backend === b)) : [];
+  const trained = wants('training') && !measuredInChildren ? backends.filter((b) => !skipped.some((s) => s.backend === b)) : [];
   for (const name of trained) {
     const warmup = 1;
     const timed = quick || name === 'cpu' ? 3 : 7;
@@ -276,7 +326,8 @@ export const benchCommand = defineCommand(BENCH_OPTIONS, false, async (context, 
     runList = benchmarkRunList({ count: 1000, repeats: quick ? 3 : 5 });
   }
   const peers = options.peers || wants('peers') ? runPyTorchPeer(quick, log) : null;
-  const resnet20 = training.find((result) => result.model === 'resnet20' && result.backend === backend.name);
+  // With several thread counts, the one with the most threads (the "all threads" figure).
+  const resnet20 = training.filter((result) => result.model === 'resnet20' && result.backend === backend.name).sort((a, b) => (b.threads ?? 0) - (a.threads ?? 0))[0];
   const peerComparison =
     peers && 'imagesPerSec' in peers && resnet20
       ? { resnet20WorkbenchOverPyTorchOneThread: resnet20.workbenchImagesPerSec / peers.imagesPerSec.oneThread }

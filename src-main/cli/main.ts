@@ -29,6 +29,7 @@ commands:
           [--step-epochs N] [--min-lr X] [--warmup-epochs N] [--label-smoothing X] [--aux-weight X]
           [--grad-clip X] [--early-stopping N] [--monitor METRIC] [--grad-norms] [--preset NAME]
           [--option SWITCH=VALUE ...] [--seed N] [--backend tensorflow|wasm|cpu]
+          [--threads N] [--checkpoint-minutes X]
   train   --resume RUN_ID                  continue a stopped or interrupted run exactly
   runs    list | show ID | update ID [--name N] [--notes T] [--tag T ...] [--star] | delete ID
           | export ID [--kind archive|model|metrics|pytorch] [--out PATH] | import ARCHIVE|FOLDER
@@ -37,7 +38,7 @@ commands:
   inspect NAME [--input N|HxWxC] [--classes N] [--batch-size N] [--option NAME=VALUE ...]
           a network's layers, output shapes, parameters and multiply-adds
   predict RUN_ID IMAGE... [--top K] [--cam DIR] [--checkpoint best|last]
-  bench   [--quick] [--backends a,b] [--models m,n] [--peers] [--only SECTION,...]
+  bench   [--quick] [--backends a,b] [--models m,n] [--peers] [--only SECTION,...] [--threads N,M]
           kernels, training loop, pipeline, inference and run-list speed; --peers adds PyTorch;
           --only measures some of kernels, training, pipeline, inference, runList, peers
   data    import PATH [--name NAME] [--size N] | list | show ID | delete ID | catalog

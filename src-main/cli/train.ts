@@ -44,6 +44,8 @@ const FLAGS: Record<string, string> = {
   bestMetric: 'monitor',
   preset: 'preset',
   perLayerGradNorms: 'grad-norms',
+  threads: 'threads',
+  checkpointMinutes: 'checkpoint-minutes',
 };
 
 /** Flags that shape one config field together with another flag. */
@@ -114,6 +116,8 @@ function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<st
     earlyStopping: early === undefined ? undefined : { patience: early, ...(v.monitor ? { metric: v.monitor } : {}) },
     bestMetric: v.monitor,
     perLayerGradNorms: flags['grad-norms'] || undefined,
+    threads: numeric(v.threads),
+    checkpointMinutes: numeric(v['checkpoint-minutes']),
     modelOptions: switchValues(options),
   };
   let input: Record<string, unknown>;

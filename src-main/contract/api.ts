@@ -190,6 +190,8 @@ export const events = {
     totalSteps: z.number().int(),
     imagesPerSec: z.number(),
     etaSeconds: z.number().nullable(),
+    /** Threads the run computes with, once its backend has started (absent where the library picks its own). */
+    threads: z.number().int().min(1).optional(),
     metrics: z.array(MetricEventSchema),
   }),
   'run.status': z.object({ runId: RunIdSchema, status: RunStatusSchema, error: z.string().nullable() }),

@@ -44,6 +44,8 @@ export const RunSummarySchema = z.object({
   startedAt: z.string().nullable(),
   endedAt: z.string().nullable(),
   backend: z.string().nullable(),
+  /** Threads the run computed with, as its backend reported (absent before it started, or when the library picks its own). */
+  threads: z.number().int().min(1).optional(),
   epochsDone: z.number().int(),
   steps: z.number().int(),
   final: FinalMetricsSchema,

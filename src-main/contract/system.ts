@@ -10,6 +10,8 @@ export type BackendName = z.infer<typeof BackendNameSchema>;
 export const BackendReportSchema = z.object({
   name: BackendNameSchema,
   device: z.string(),
+  /** Threads one operation runs on (wasm: XNNPACK's pool; absent where the library picks its own). */
+  threads: z.number().int().min(1).optional(),
   /** Why each better backend was passed over, best first. */
   passedOver: z.array(z.object({ name: BackendNameSchema, reason: z.string() })),
 });
@@ -21,6 +23,8 @@ export const SystemInfoSchema = z.object({
   home: z.string(),
   mode: z.enum(['electron', 'serve', 'cli', 'test']),
   backend: BackendReportSchema.nullable(),
+  /** Threads a run uses when its config names none (physical cores minus one, at least 1). */
+  defaultThreads: z.number().int().min(1).optional(),
 });
 export type SystemInfo = z.infer<typeof SystemInfoSchema>;
 

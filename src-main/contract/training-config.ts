@@ -13,6 +13,9 @@ export const LIMITS = {
   maxBatchSize: 4096,
   maxLearningRate: 10,
   maxSteps: 10_000_000,
+  maxThreads: 256,
+  /** A day. */
+  maxCheckpointMinutes: 1440,
 } as const;
 
 export const OptimizerNameSchema = z.enum(['sgd', 'momentum', 'adam', 'adamw', 'rmsprop']);
@@ -123,6 +126,17 @@ export const RecordedTrainConfigSchema = z.strictObject({
   perLayerGradNorms: z.boolean().default(false),
   /** Augmentation of training batches (validation batches are never augmented). */
   augmentation: z.lazy(() => AugmentOptionsSchema).optional(),
+  /**
+   * Threads the run computes with (on wasm, XNNPACK's pool, the training thread included). Absent:
+   * the machine's physical cores minus one left for the UI, at least 1; the run record says which.
+   * Results do not depend on it (each output is computed whole by one thread).
+   */
+  threads: z.number().int('must be a whole number').min(1).max(LIMITS.maxThreads).optional(),
+  /**
+   * Minutes between checkpoints inside an epoch (fractions allowed; 0: only at epoch ends and at a
+   * stop), so a killed run loses at most this much. The loop turns it into a step count.
+   */
+  checkpointMinutes: z.number().min(0).max(LIMITS.maxCheckpointMinutes).default(5),
 });
 
 /** Which optimizers read which optimizer-specific field; the others would ignore it. */

@@ -43,6 +43,8 @@ interface ActiveRun {
   timer: NodeJS.Timeout | null;
   lastRelay: number;
   imagesPerSec: number;
+  /** From the worker's 'started' message. */
+  threads?: number;
   exited: Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export function createRunSupervisor(options: RunSupervisorOptions): RunSuperviso
         totalSteps: run.totalSteps,
         imagesPerSec: run.imagesPerSec,
         etaSeconds: stepsPerSec > 0 ? remaining / stepsPerSec : null,
+        ...(run.threads ? { threads: run.threads } : {}),
         metrics,
       },
     });
@@ -82,7 +85,7 @@ export function createRunSupervisor(options: RunSupervisorOptions): RunSuperviso
     if (message.type === 'started') {
       options.onBackend(message.backend);
       logger.info({ runId, backend: message.backend.name, passedOver: message.backend.passedOver, totalSteps: message.totalSteps }, 'run started');
-      Object.assign(run, { epochs: message.epochs, stepsPerEpoch: message.stepsPerEpoch, totalSteps: message.totalSteps });
+      Object.assign(run, { epochs: message.epochs, stepsPerEpoch: message.stepsPerEpoch, totalSteps: message.totalSteps, threads: message.backend.threads });
       emit({ event: 'run.status', data: { runId, status: 'running', error: null } });
     } else if (message.type === 'metric') {
       if (message.event.type === 'step') {

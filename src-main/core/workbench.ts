@@ -13,6 +13,7 @@ import {
   type SystemInfo,
 } from '../contract';
 import { isProcessAlive, RunStore, toSummary } from '../store/runs';
+import { defaultThreads } from '../engine/cores';
 import { getModelMeta, listModels } from '../zoo';
 import { probeBackendInChild } from './backend-probe';
 import { createDatasetService } from './datasets';
@@ -161,6 +162,7 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
       home: options.home,
       mode: options.mode,
       backend: await backendReport(),
+      defaultThreads: defaultThreads(),
     }),
     'runs.start': async (config) => {
       if (!getModelMeta(config.model)) {

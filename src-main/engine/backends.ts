@@ -13,12 +13,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { BackendName, BackendReport } from '../contract';
 import { registerWasmGradientKernels } from './wasm-kernels/register';
+import { requestWasmThreads } from './wasm-threads';
 
 /** Best first. */
 export const BACKEND_LADDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
 type PassedOver = BackendReport['passedOver'][number];
-type Attempt = { ok: true; device: string } | { ok: false; reason: string };
+type Attempt = { ok: true; device: string; threads?: number } | { ok: false; reason: string };
 
 /**
  * `require` resolving from this module: works from source (vitest), from the ESM bundle in dist/main
@@ -117,30 +118,42 @@ export function prepareWasm(): void {
   }
 }
 
-async function tryWasm(): Promise<Attempt> {
+async function tryWasm(options: BackendOptions): Promise<Attempt> {
+  let started: () => void;
   try {
     prepareWasm();
+    started = requestWasmThreads(options.threads ?? 1);
   } catch (error) {
     return { ok: false, reason: `the WebAssembly backend could not be prepared: ${firstLine(error)}` };
   }
-  if (!(await tf.setBackend('wasm'))) {
+  const ok = await tf.setBackend('wasm');
+  started();
+  if (!ok) {
     return { ok: false, reason: 'the WebAssembly module failed to initialise (see the log for the cause)' };
   }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = getThreadsCount();
-  // tfjs-backend-wasm 4.22 turns threads off under Node: its pthread workers are Blob URLs.
   return {
     ok: true,
     device: `CPU (WebAssembly${simd ? ' SIMD' : ''}, XNNPACK, ${threads} thread${threads === 1 ? '' : 's'}; ${cpuModel()})`,
+    threads,
   };
 }
 
 async function tryCpu(): Promise<Attempt> {
   if (!(await tf.setBackend('cpu'))) return { ok: false, reason: 'the cpu backend did not initialise' };
-  return { ok: true, device: `CPU (plain JavaScript; ${cpuModel()})` };
+  return { ok: true, device: `CPU (plain JavaScript; ${cpuModel()})`, threads: 1 };
 }
 
-const attempts: Record<BackendName, () => Promise<Attempt>> = {
+export interface BackendOptions {
+  /**
+   * Threads for one op on the wasm backend (XNNPACK's pool, the calling thread included); default 1.
+   * Only the first start of the wasm backend in a process takes it (see wasm-threads.ts).
+   */
+  threads?: number;
+}
+
+const attempts: Record<BackendName, (options: BackendOptions) => Promise<Attempt>> = {
   tensorflow: tryTensorflow,
   wasm: tryWasm,
   cpu: tryCpu,
@@ -151,6 +164,7 @@ const attempts: Record<BackendName, () => Promise<Attempt>> = {
  *
  * @param preferred a backend to use instead of the automatic choice (else `CVB_BACKEND` if set);
  *   if it cannot start this throws an Error saying why. The better backends it skips are reported.
+ * @param options.threads threads per op on wasm (the threaded SIMD build when above 1).
  *
  * Side effects, all confined to the calling process (so {@link probeBackend} can run it in a
  * short-lived child): sets the global TF.js backend; loads tfjs-node-gpu / tfjs-node when installed
@@ -159,7 +173,7 @@ const attempts: Record<BackendName, () => Promise<Attempt>> = {
  * registers the project's wasm kernels and the wasm binary path. It writes no files and reads only
  * the CVB_BACKEND environment variable.
  */
-export async function initBackend(preferred?: BackendName): Promise<BackendReport> {
+export async function initBackend(preferred?: BackendName, options: BackendOptions = {}): Promise<BackendReport> {
   const requested = preferred ?? parseBackendName(process.env.CVB_BACKEND);
   const passedOver: PassedOver[] = [];
   for (const name of BACKEND_LADDER) {
@@ -169,10 +183,10 @@ export async function initBackend(preferred?: BackendName): Promise<BackendRepor
       }
       continue;
     }
-    const attempt = await attempts[name]();
+    const attempt = await attempts[name](options);
     if (attempt.ok) {
       await tf.ready();
-      return { name, device: attempt.device, passedOver };
+      return { name, device: attempt.device, ...(attempt.threads ? { threads: attempt.threads } : {}), passedOver };
     }
     if (requested) throw new Error(`backend '${requested}' is not available: ${attempt.reason}`);
     passedOver.push({ name, reason: attempt.reason });

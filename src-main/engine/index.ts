@@ -2,7 +2,9 @@
  * Engine: TF.js backend choice (tensorflow → wasm → cpu) and the project's own wasm gradient kernels.
  */
 
-export { initBackend, BACKEND_LADDER, prepareWasm, wasmBinaryDirectory } from './backends';
+export { initBackend, BACKEND_LADDER, prepareWasm, wasmBinaryDirectory, type BackendOptions } from './backends';
+export { defaultThreads, physicalCores } from './cores';
+export { requestWasmThreads, WASM_MAX_THREADS } from './wasm-threads';
 export {
   registerWasmGradientKernels,
   stockWasmBatchMatMul,

@@ -322,6 +322,7 @@ export function toSummary(record: RunRecord): RunSummary {
     startedAt: record.startedAt,
     endedAt: record.endedAt,
     backend: record.backend?.name ?? null,
+    ...(record.backend?.threads ? { threads: record.backend.threads } : {}),
     epochsDone: record.epochsDone,
     steps: record.steps,
     final: record.final,

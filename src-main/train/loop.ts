@@ -2,13 +2,13 @@
  * The training loop (not model.fit): seeded data order, one optimizer step per batch with the
  * scheduled learning rate, label smoothing, auxiliary-head losses, gradient clipping and weight
  * decay; metrics per step (one device read for all of them) and per epoch, validation every epoch,
- * best checkpoint and early stopping by a validation metric, a checkpoint hook at each epoch end and
- * at a stop, and exact resumption from such a checkpoint.
+ * best checkpoint and early stopping by a validation metric, a checkpoint hook at each epoch end, at
+ * a stop and every few minutes inside an epoch, and exact resumption from any such checkpoint.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { EpochMetric, MetricEvent, MonitoredMetric, TrainConfig } from '../contract';
-import { hasAugmentation } from '../data/augment';
+import { hasAugmentation, type AugmentOptions } from '../data/augment';
 import { channelStats, type Normalization } from '../data/batches';
 import type { PreparedBatch } from '../data/batch-prep';
 import { createBatchProducer, type BatchProducer, type PipelineMode, type PipelineStats } from '../data/batch-producer';
@@ -42,7 +42,10 @@ export interface TrainLoopHooks {
   /** Called once the data is planned; `normalization` is what every batch (and inference) uses. */
   onStart?(plan: TrainPlan, normalization: Normalization): void;
   onMetric(event: MetricEvent): void;
-  /** Called after validation at the end of each epoch, and once more when a run stops mid-epoch. */
+  /**
+   * Called after validation at the end of each epoch, when a run stops mid-epoch, and every
+   * `checkpointMinutes` inside an epoch (then with no metric).
+   */
   onCheckpoint?(request: CheckpointRequest): Promise<void>;
   shouldStop(): boolean;
 }
@@ -60,6 +63,11 @@ export interface TrainOptions {
   batchWorkerEntry?: string;
   /** Batches requested ahead of the step being run (default 2). */
   prefetch?: number;
+  /**
+   * Milliseconds on a monotonic clock (default `performance.now`), read after each step to decide
+   * whether a checkpoint inside the epoch is due (`config.checkpointMinutes`); tests pass their own.
+   */
+  clock?: () => number;
   /** Called once when the loop ends (normally, by a stop, or by an error) with the pipeline's figures. */
   onPipeline?(stats: PipelineStats & { streaming: boolean; waitSeconds: number }): void;
 }
@@ -220,8 +228,21 @@ export function applyUpdate(optimizer: tf.Optimizer, variables: tf.Variable[], g
   return { squares, globalSquare };
 }
 
+export interface EvaluationInput {
+  model: LayersModel;
+  producer: BatchProducer;
+  /** The producer's source to read: 'val', or 'train' for images held out of it. */
+  source: string;
+  indices: Uint32Array;
+  shape: [number, number, number];
+  classes: number;
+  batchSize: number;
+  /** True when the model ends in a softmax (see {@link crossEntropy}). */
+  probabilities: boolean;
+}
+
 /** Loss and accuracy over `indices` of a split, its batches prepared by the producer (two ahead). */
-async function evaluate(model: LayersModel, producer: BatchProducer, source: string, indices: Uint32Array, shape: [number, number, number], classes: number, batchSize: number, probabilities: boolean): Promise<{ loss: number; accuracy: number }> {
+async function evaluate({ model, producer, source, indices, shape, classes, batchSize, probabilities }: EvaluationInput): Promise<{ loss: number; accuracy: number }> {
   if (indices.length === 0) return { loss: NaN, accuracy: NaN };
   let lossSum = 0;
   let correct = 0;
@@ -279,6 +300,379 @@ function describeVariables(model: LayersModel, decayNormAndBias: boolean) {
   return { variables, decayed, layers, members };
 }
 
+/** What a run fixes before its first step and never changes: the data plan, the update rule, what it reports. */
+interface RunSetup {
+  config: TrainConfig;
+  shape: [number, number, number];
+  classes: number;
+  plan: TrainPlan;
+  timing: { stepsPerEpoch: number; totalSteps: number };
+  norm: Normalization;
+  streaming: boolean;
+  optimizer: tf.Optimizer;
+  update: UpdateRule;
+  variables: tf.Variable[];
+  /** The layer names, and for each the indices of its variables (per-layer gradient norms). */
+  layers: string[];
+  members: number[][];
+  probabilities: boolean;
+  lossWeights: number[];
+  withTop5: boolean;
+  monitor: MonitoredMetric;
+  minDelta: number;
+  augmentation: AugmentOptions | null;
+}
+
+function prepareRun(config: TrainConfig, dataset: LoadedDataset | TrainingDataset, model: LayersModel): RunSetup {
+  const [height, width, channels] = dataset.info.input;
+  const classes = dataset.info.classes.length;
+  const plan = planTraining(config, dataset.train, dataset.val);
+  const { variables, decayed, layers, members } = describeVariables(model, config.decayNormAndBias);
+  return {
+    config,
+    shape: [height, width, channels],
+    classes,
+    plan,
+    timing: { stepsPerEpoch: plan.stepsPerEpoch, totalSteps: plan.totalSteps },
+    norm: normalizationOf(dataset, channels, plan.trainIndices),
+    streaming: isStreamed(dataset.train),
+    optimizer: createOptimizer(config),
+    update: { decay: weightDecayOf(config), decayed, gradClipNorm: config.gradClipNorm },
+    variables,
+    layers,
+    members,
+    probabilities: endsInSoftmax(model),
+    lossWeights: outputLossWeights(model).map((weight, i) => (i > 0 && config.auxLossWeight !== undefined ? config.auxLossWeight : weight)),
+    withTop5: classes > 5,
+    monitor: config.bestMetric ?? config.earlyStopping?.metric ?? 'valAccuracy',
+    minDelta: config.earlyStopping?.minDelta ?? 0,
+    augmentation: hasAugmentation(config.augmentation) ? config.augmentation! : null,
+  };
+}
+
+/**
+ * The loop's mutable state, all of which a checkpoint stores: where the run is, the running sums of
+ * the epoch in progress, the best score so far, and the seeded streams.
+ */
+class RunState {
+  step = 0;
+  /** The first epoch this process trains, and the batches of it already trained before a resume. */
+  startEpoch = 1;
+  skipBatches = 0;
+  totals = { loss: 0, correct: 0, seen: 0 };
+  best: CheckpointState['best'];
+  epochsWithoutImprovement = 0;
+  learningRate: number;
+  readonly orderRandom: Mulberry32;
+  readonly tensorRandom: Mulberry32;
+  readonly augmentRandom: Mulberry32;
+
+  constructor(private readonly setup: RunSetup) {
+    const seeds = streamSeeds(setup.config.seed);
+    this.orderRandom = new Mulberry32(seeds.order);
+    this.tensorRandom = new Mulberry32(seeds.tensors);
+    this.augmentRandom = new Mulberry32(seeds.augment);
+    this.best = { metric: setup.monitor, score: null, epoch: null };
+    this.learningRate = learningRateAt(setup.config, 0, setup.timing);
+  }
+
+  restore(state: CheckpointState): void {
+    ({ step: this.step, batchInEpoch: this.skipBatches, learningRate: this.learningRate, epochsWithoutImprovement: this.epochsWithoutImprovement } = state);
+    this.startEpoch = state.epoch + 1;
+    this.orderRandom.state = state.orderRandomState;
+    this.tensorRandom.state = state.tensorRandomState;
+    if (state.augmentRandomState !== undefined) this.augmentRandom.state = state.augmentRandomState;
+    this.totals = { ...state.epochTotals };
+    if (state.best.metric === this.setup.monitor) this.best = { ...state.best };
+  }
+
+  resetTotals(): void {
+    this.totals = { loss: 0, correct: 0, seen: 0 };
+  }
+
+  snapshot(epoch: number, batchInEpoch: number, orderRandomState: number): CheckpointState {
+    return {
+      epoch,
+      step: this.step,
+      savedAt: new Date().toISOString(),
+      seed: this.setup.config.seed,
+      batchInEpoch,
+      orderRandomState,
+      tensorRandomState: this.tensorRandom.state,
+      augmentRandomState: this.augmentRandom.state,
+      epochTotals: { ...this.totals },
+      best: { ...this.best },
+      epochsWithoutImprovement: this.epochsWithoutImprovement,
+      learningRate: this.learningRate,
+    };
+  }
+}
+
+/** [loss, correct, top-5 correct, squared global norm, squared layer norms...] of one step. */
+type StepFigures = Float32Array;
+
+/** One optimizer step on a batch at the given rate, its random ops drawing from the tensor stream. */
+function createTrainStep(setup: RunSetup, model: LayersModel, tensorRandom: Mulberry32): (pixels: Float32Array, labels: Int32Array, rate: number) => StepFigures {
+  const { config, shape, classes, optimizer, variables, update, members, withTop5, probabilities, lossWeights } = setup;
+  const names = variables.map((v) => v.name);
+  return (pixels, labels, rate) => {
+    setLearningRate(optimizer, rate);
+    const packed = withMathRandom(tensorRandom.next, () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(pixels, [labels.length, ...shape]);
+        const y = tf.tensor1d(labels, 'int32');
+        let counts: tf.Tensor[] = [];
+        const { value, grads } = tf.variableGrads(() => {
+          const outputs = outputsOf(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
+          // Kept past the gradient's own scope, and disposed below once packed.
+          counts = [correctCount(outputs[0], y), withTop5 ? top5Count(outputs[0], y) : tf.scalar(0)].map((t) => tf.keep(t));
+          return trainingLoss(outputs, y, classes, probabilities, lossWeights, config.labelSmoothing);
+        }, variables);
+        const { squares, globalSquare } = applyUpdate(optimizer, variables, names.map((name) => grads[name]), update, rate);
+        const layerSquares = config.perLayerGradNorms ? members.map((idx) => (idx.length === 1 ? squares[idx[0]] : tf.addN(idx.map((i) => squares[i])))) : [];
+        const row = tf.stack([value, ...counts, globalSquare, ...layerSquares]);
+        tf.dispose(counts);
+        return row;
+      }),
+    );
+    const values = packed.dataSync() as Float32Array;
+    packed.dispose();
+    return values;
+  };
+}
+
+/**
+ * The training batches in order, `depth` of them requested ahead of the step being run. Each
+ * epoch's order is shuffled from the order stream when first needed, which can be during the epoch
+ * before (prefetching across the boundary); an order keeps the stream's state from before its
+ * shuffle, which is what a checkpoint stores to shuffle the same order again on resume.
+ */
+class TrainBatchQueue {
+  private readonly orders = new Map<number, { before: number; order: Uint32Array }>();
+  private ordered: number;
+  private readonly pending: { epoch: number; index: number; batch: Promise<PreparedBatch> }[] = [];
+  /** The next batch to request. */
+  private readonly cursor: { epoch: number; index: number; step: number };
+
+  constructor(
+    private readonly setup: RunSetup,
+    private readonly producer: BatchProducer,
+    private readonly orderRandom: Mulberry32,
+    private readonly depth: number,
+    start: { epoch: number; index: number; step: number },
+  ) {
+    this.ordered = start.epoch - 1;
+    this.cursor = { ...start };
+  }
+
+  /** The order stream's state from before `epoch`'s shuffle; forgets the order of the epoch before. */
+  beginEpoch(epoch: number): number {
+    const before = this.orderOf(epoch).before;
+    this.orders.delete(epoch - 1);
+    return before;
+  }
+
+  /** The order stream's state a checkpoint at the end of `epoch - 1` stores. */
+  orderStateBefore(epoch: number): number {
+    return this.orders.get(epoch)?.before ?? this.orderRandom.state;
+  }
+
+  /** Batch `index` of `epoch`, which must be the next one in order. */
+  async take(epoch: number, index: number): Promise<PreparedBatch> {
+    this.fill();
+    const next = this.pending.shift()!;
+    if (next.epoch !== epoch || next.index !== index) throw new Error(`internal: batch ${next.epoch}/${next.index} prepared for ${epoch}/${index}`);
+    const batch = await next.batch;
+    // The next batches are requested before this step runs, so they are prepared meanwhile.
+    this.fill();
+    return batch;
+  }
+
+  private orderOf(epoch: number) {
+    while (this.ordered < epoch) {
+      this.ordered++;
+      const before = this.orderRandom.state;
+      const order = Uint32Array.from(this.setup.plan.trainIndices);
+      shuffleInPlace(order, this.orderRandom.next);
+      this.orders.set(this.ordered, { before, order });
+    }
+    return this.orders.get(epoch)!;
+  }
+
+  private fill(): void {
+    const { plan, config, augmentation } = this.setup;
+    const cursor = this.cursor;
+    while (this.pending.length < this.depth && plan.stepsPerEpoch > 0 && cursor.step < plan.totalSteps && cursor.epoch <= config.epochs) {
+      const indices = this.orderOf(cursor.epoch).order.subarray(cursor.index * config.batchSize, (cursor.index + 1) * config.batchSize);
+      this.pending.push({ epoch: cursor.epoch, index: cursor.index, batch: this.producer.request('train', indices, augmentation !== null) });
+      cursor.step++;
+      if (++cursor.index >= plan.stepsPerEpoch) {
+        cursor.epoch++;
+        cursor.index = 0;
+      }
+    }
+  }
+}
+
+/** One run of the loop, epoch by epoch: train the epoch's batches, then validate and checkpoint. */
+class TrainingRun {
+  /** Milliseconds spent waiting for prepared batches. */
+  waitMs = 0;
+  private readonly trainStep: ReturnType<typeof createTrainStep>;
+  private readonly batches: TrainBatchQueue;
+  private lastCheckpointAt: number;
+
+  constructor(
+    private readonly setup: RunSetup,
+    private readonly state: RunState,
+    private readonly model: LayersModel,
+    private readonly producer: BatchProducer,
+    private readonly hooks: TrainLoopHooks,
+    prefetch: number,
+    private readonly clock: () => number,
+  ) {
+    this.lastCheckpointAt = clock();
+    this.trainStep = createTrainStep(setup, model, state.tensorRandom);
+    this.batches = new TrainBatchQueue(setup, producer, state.orderRandom, prefetch, { epoch: state.startEpoch, index: state.skipBatches, step: state.step });
+  }
+
+  async run(): Promise<LoopOutcome> {
+    const { config } = this.setup;
+    for (let epoch = this.state.startEpoch; epoch <= config.epochs; epoch++) {
+      const orderRandomState = this.batches.beginEpoch(epoch);
+      const resumedMidEpoch = epoch === this.state.startEpoch && this.state.skipBatches > 0;
+      if (!resumedMidEpoch) this.state.resetTotals();
+      const batchIndex = await this.trainEpoch(epoch, resumedMidEpoch ? this.state.skipBatches : 0, orderRandomState);
+      const outcome = batchIndex < this.setup.plan.stepsPerEpoch ? await this.endEarly(epoch, batchIndex, orderRandomState) : await this.endEpoch(epoch);
+      if (outcome) return outcome;
+    }
+    return 'completed';
+  }
+
+  /**
+   * Trains `epoch` from batch `first` until its end, a stop or the step limit, with a checkpoint
+   * whenever `checkpointMinutes` have passed since the last one; returns the next batch index.
+   */
+  private async trainEpoch(epoch: number, first: number, orderRandomState: number): Promise<number> {
+    const { plan, config } = this.setup;
+    let batchIndex = first;
+    for (; batchIndex < plan.stepsPerEpoch; batchIndex++) {
+      if (this.hooks.shouldStop() || this.state.step >= plan.totalSteps) break;
+      await this.trainBatch(epoch, batchIndex);
+      // The epoch's last batch is followed by the epoch's own checkpoint.
+      const due = config.checkpointMinutes > 0 && this.clock() - this.lastCheckpointAt >= config.checkpointMinutes * 60_000;
+      if (due && batchIndex + 1 < plan.stepsPerEpoch) await this.checkpoint(this.state.snapshot(epoch - 1, batchIndex + 1, orderRandomState), null, false);
+      await yieldToEvents();
+    }
+    return batchIndex;
+  }
+
+  private async trainBatch(epoch: number, batchIndex: number): Promise<void> {
+    const { config, timing, withTop5, layers } = this.setup;
+    const state = this.state;
+    const began = performance.now();
+    const batch = await this.batches.take(epoch, batchIndex);
+    this.waitMs += performance.now() - began;
+    state.learningRate = learningRateAt(config, state.step, timing);
+    const [loss, correct, correct5, globalSquare, ...layerSquares] = this.trainStep(batch.x, batch.y, state.learningRate);
+    state.augmentRandom.state = batch.augmentState;
+    state.step++;
+    if (!Number.isFinite(loss)) throw new DivergenceError(state.step, state.learningRate, loss);
+    const size = batch.y.length;
+    const seconds = (performance.now() - began) / 1000;
+    state.totals.loss += loss * size;
+    state.totals.correct += correct;
+    state.totals.seen += size;
+    const time = Date.now();
+    this.hooks.onMetric({
+      type: 'step',
+      step: state.step,
+      epoch,
+      loss,
+      accuracy: correct / size,
+      ...(withTop5 ? { top5Accuracy: correct5 / size } : {}),
+      learningRate: state.learningRate,
+      imagesPerSec: size / Math.max(seconds, 1e-9),
+      gradNorm: Math.sqrt(globalSquare),
+      time,
+    });
+    if (config.perLayerGradNorms) {
+      this.hooks.onMetric({ type: 'grads', step: state.step, epoch, layers: Object.fromEntries(layers.map((layer, i) => [layer, Math.sqrt(layerSquares[i])])), time });
+    }
+  }
+
+  /**
+   * A stop or the step limit ended the epoch early: its metric is reported, marked partial, and the
+   * checkpoint resumes mid-epoch. Without a batch trained there is no metric to report.
+   */
+  private async endEarly(epoch: number, batchIndex: number, orderRandomState: number): Promise<LoopOutcome> {
+    let metric: EpochMetric | null = null;
+    if (this.state.totals.seen > 0) {
+      metric = { ...(await this.epochMetric(epoch)), partial: true };
+      this.hooks.onMetric(metric);
+    }
+    await this.checkpoint(this.state.snapshot(epoch - 1, batchIndex, orderRandomState), metric, false);
+    return this.hooks.shouldStop() ? 'stopped' : 'completed';
+  }
+
+  /** A whole epoch: its metric, the best score and early stopping, the epoch checkpoint; an outcome when the run ends here. */
+  private async endEpoch(epoch: number): Promise<LoopOutcome | null> {
+    const { config, monitor, minDelta, plan } = this.setup;
+    const state = this.state;
+    const metric = await this.epochMetric(epoch);
+    const score = monitoredValue(metric, monitor);
+    const isBest = improves(score, state.best.score, monitor, minDelta);
+    if (isBest) {
+      state.best = { metric: monitor, score, epoch };
+      state.epochsWithoutImprovement = 0;
+      metric.best = true;
+    } else {
+      state.epochsWithoutImprovement++;
+    }
+    const earlyStop = config.earlyStopping !== undefined && state.epochsWithoutImprovement >= config.earlyStopping.patience && epoch < config.epochs;
+    if (earlyStop) metric.earlyStopped = true;
+    this.hooks.onMetric(metric);
+    state.resetTotals();
+    await this.checkpoint(state.snapshot(epoch, 0, this.batches.orderStateBefore(epoch + 1)), metric, isBest);
+    if (earlyStop) return 'completed';
+    if (this.hooks.shouldStop()) return 'stopped';
+    if (state.step >= plan.totalSteps) return 'completed';
+    return null;
+  }
+
+  /** The epoch's training figures so far and a validation pass. */
+  private async epochMetric(epoch: number): Promise<EpochMetric> {
+    const { config, plan, shape, classes, probabilities } = this.setup;
+    const { totals } = this.state;
+    const validation = await evaluate({
+      model: this.model,
+      producer: this.producer,
+      source: plan.validationSplit,
+      indices: plan.validationIndices,
+      shape,
+      classes,
+      batchSize: Math.max(config.batchSize, 64),
+      probabilities,
+    });
+    return {
+      type: 'epoch',
+      epoch,
+      step: this.state.step,
+      trainLoss: totals.loss / totals.seen,
+      trainAccuracy: totals.correct / totals.seen,
+      valLoss: Number.isFinite(validation.loss) ? validation.loss : null,
+      valAccuracy: Number.isFinite(validation.accuracy) ? validation.accuracy : null,
+      learningRate: this.state.learningRate,
+      time: Date.now(),
+    };
+  }
+
+  private async checkpoint(state: CheckpointState, metric: EpochMetric | null, isBest: boolean): Promise<void> {
+    await this.hooks.onCheckpoint?.({ state, metric, isBest, model: this.model, optimizer: this.setup.optimizer });
+    this.lastCheckpointAt = this.clock();
+  }
+}
+
 /**
  * Trains `model` on `dataset` (in memory, or with its train split streamed from the cache). Batches
  * come from a batch producer (data/batch-producer.ts): a worker thread prepares batch k+1 (and
@@ -286,229 +680,30 @@ function describeVariables(model: LayersModel, decayNormAndBias: boolean) {
  * order and augmentation draws are the seeded streams checkpointed in CheckpointState.
  */
 export async function runTraining(config: TrainConfig, dataset: LoadedDataset | TrainingDataset, model: LayersModel, hooks: TrainLoopHooks, options: TrainOptions = {}): Promise<LoopOutcome> {
-  const [height, width, channels] = dataset.info.input;
-  const shape: [number, number, number] = [height, width, channels];
-  const classes = dataset.info.classes.length;
-  const plan = planTraining(config, dataset.train, dataset.val);
-  const timing = { stepsPerEpoch: plan.stepsPerEpoch, totalSteps: plan.totalSteps };
-  const streaming = isStreamed(dataset.train);
-  const norm = normalizationOf(dataset, channels, plan.trainIndices);
-  const optimizer = createOptimizer(config);
-  const decay = weightDecayOf(config);
-  const probabilities = endsInSoftmax(model);
-  const lossWeights = outputLossWeights(model).map((weight, i) => (i > 0 && config.auxLossWeight !== undefined ? config.auxLossWeight : weight));
-  const { variables, decayed, layers, members } = describeVariables(model, config.decayNormAndBias);
-  const update: UpdateRule = { decay, decayed, gradClipNorm: config.gradClipNorm };
-  const names = variables.map((v) => v.name);
-  const withTop5 = classes > 5;
-  const monitor: MonitoredMetric = config.bestMetric ?? config.earlyStopping?.metric ?? 'valAccuracy';
-  const minDelta = config.earlyStopping?.minDelta ?? 0;
-  const seeds = streamSeeds(config.seed);
-  const orderRandom = new Mulberry32(seeds.order);
-  const tensorRandom = new Mulberry32(seeds.tensors);
-  const augmentRandom = new Mulberry32(seeds.augment);
-  const augmentation = hasAugmentation(config.augmentation) ? config.augmentation! : null;
-
-  let step = 0;
-  let startEpoch = 1;
-  let skipBatches = 0;
-  let totals = { loss: 0, correct: 0, seen: 0 };
-  let best: CheckpointState['best'] = { metric: monitor, score: null, epoch: null };
-  let epochsWithoutImprovement = 0;
-  let learningRate = learningRateAt(config, 0, timing);
+  const setup = prepareRun(config, dataset, model);
+  const state = new RunState(setup);
   if (options.resume) {
-    const { state, optimizerWeights } = options.resume;
-    await optimizer.setWeights(optimizerWeights);
+    const { state: saved, optimizerWeights } = options.resume;
+    await setup.optimizer.setWeights(optimizerWeights);
     tf.dispose(optimizerWeights.map((w) => w.tensor));
-    ({ step, batchInEpoch: skipBatches, learningRate, epochsWithoutImprovement } = state);
-    startEpoch = state.epoch + 1;
-    orderRandom.state = state.orderRandomState;
-    tensorRandom.state = state.tensorRandomState;
-    if (state.augmentRandomState !== undefined) augmentRandom.state = state.augmentRandomState;
-    totals = { ...state.epochTotals };
-    best = state.best.metric === monitor ? { ...state.best } : best;
+    state.restore(saved);
   }
-
-  const validationSource = plan.validationSplit;
   const producer = await createBatchProducer({
-    sources: { train: dataset.train, ...(validationSource === 'val' && dataset.val ? { val: dataset.val } : {}) },
-    spec: { shape, norm, augment: augmentation },
+    sources: { train: dataset.train, ...(setup.plan.validationSplit === 'val' && dataset.val ? { val: dataset.val } : {}) },
+    spec: { shape: setup.shape, norm: setup.norm, augment: setup.augmentation },
     // The producer owns the augmentation stream from here; each batch brings back its state after it.
-    augmentState: augmentRandom.state,
+    augmentState: state.augmentRandom.state,
     mode: options.pipeline,
     workerEntry: options.batchWorkerEntry,
   });
-  let waitMs = 0;
+  const run = new TrainingRun(setup, state, model, producer, hooks, Math.max(1, options.prefetch ?? 2), options.clock ?? (() => performance.now()));
   try {
-    hooks.onStart?.(plan, norm);
-
-    const snapshot = (epoch: number, batchInEpoch: number, orderRandomState: number): CheckpointState => ({
-      epoch,
-      step,
-      savedAt: new Date().toISOString(),
-      seed: config.seed,
-      batchInEpoch,
-      orderRandomState,
-      tensorRandomState: tensorRandom.state,
-      augmentRandomState: augmentRandom.state,
-      epochTotals: { ...totals },
-      best: { ...best },
-      epochsWithoutImprovement,
-      learningRate,
-    });
-
-    /** One optimizer step; returns [loss, correct, top-5 correct, squared global norm, squared layer norms...]. */
-    const trainStep = (pixels: Float32Array, labels: Int32Array, rate: number): Float32Array => {
-      setLearningRate(optimizer, rate);
-      const packed = withMathRandom(tensorRandom.next, () =>
-        tf.tidy(() => {
-          const x = tf.tensor4d(pixels, [labels.length, height, width, channels]);
-          const y = tf.tensor1d(labels, 'int32');
-          let counts: tf.Tensor[] = [];
-          const { value, grads } = tf.variableGrads(() => {
-            const outputs = outputsOf(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
-            // Kept past the gradient's own scope, and disposed below once packed.
-            counts = [correctCount(outputs[0], y), withTop5 ? top5Count(outputs[0], y) : tf.scalar(0)].map((t) => tf.keep(t));
-            return trainingLoss(outputs, y, classes, probabilities, lossWeights, config.labelSmoothing);
-          }, variables);
-          const { squares, globalSquare } = applyUpdate(optimizer, variables, names.map((name) => grads[name]), update, rate);
-          const layerSquares = config.perLayerGradNorms ? members.map((idx) => (idx.length === 1 ? squares[idx[0]] : tf.addN(idx.map((i) => squares[i])))) : [];
-          const row = tf.stack([value, ...counts, globalSquare, ...layerSquares]);
-          tf.dispose(counts);
-          return row;
-        }),
-      );
-      const values = packed.dataSync() as Float32Array;
-      packed.dispose();
-      return values;
-    };
-
-    // Each epoch's order is shuffled from the order stream when first needed, which can be during
-    // the epoch before (prefetching across the boundary); `before` is the stream's state before that
-    // shuffle, what a checkpoint stores to shuffle the same order again on resume.
-    const orders = new Map<number, { before: number; order: Uint32Array }>();
-    let ordered = startEpoch - 1;
-    const orderOf = (epoch: number) => {
-      while (ordered < epoch) {
-        ordered++;
-        const before = orderRandom.state;
-        const order = Uint32Array.from(plan.trainIndices);
-        shuffleInPlace(order, orderRandom.next);
-        orders.set(ordered, { before, order });
-      }
-      return orders.get(epoch)!;
-    };
-    const orderStateBefore = (epoch: number) => orders.get(epoch)?.before ?? orderRandom.state;
-
-    // Training batches requested ahead, in order; `cursor` is the next one to request.
-    const depth = Math.max(1, options.prefetch ?? 2);
-    const pending: { epoch: number; index: number; batch: Promise<PreparedBatch> }[] = [];
-    const cursor = { epoch: startEpoch, index: skipBatches, step };
-    const fill = () => {
-      while (pending.length < depth && plan.stepsPerEpoch > 0 && cursor.step < plan.totalSteps && cursor.epoch <= config.epochs) {
-        const indices = orderOf(cursor.epoch).order.subarray(cursor.index * config.batchSize, (cursor.index + 1) * config.batchSize);
-        pending.push({ epoch: cursor.epoch, index: cursor.index, batch: producer.request('train', indices, augmentation !== null) });
-        cursor.step++;
-        if (++cursor.index >= plan.stepsPerEpoch) {
-          cursor.epoch++;
-          cursor.index = 0;
-        }
-      }
-    };
-
-    for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
-      const orderRandomState = orderOf(epoch).before;
-      orders.delete(epoch - 1);
-      let batchIndex = 0;
-      if (epoch === startEpoch && skipBatches > 0) batchIndex = skipBatches;
-      else totals = { loss: 0, correct: 0, seen: 0 };
-
-      for (; batchIndex < plan.stepsPerEpoch; batchIndex++) {
-        if (hooks.shouldStop() || step >= plan.totalSteps) break;
-        const began = performance.now();
-        fill();
-        const next = pending.shift()!;
-        if (next.epoch !== epoch || next.index !== batchIndex) throw new Error(`internal: batch ${next.epoch}/${next.index} prepared for ${epoch}/${batchIndex}`);
-        const batch = await next.batch;
-        waitMs += performance.now() - began;
-        // The next batches are requested before this step runs, so they are prepared meanwhile.
-        fill();
-        learningRate = learningRateAt(config, step, timing);
-        const [loss, correct, correct5, globalSquare, ...layerSquares] = trainStep(batch.x, batch.y, learningRate);
-        augmentRandom.state = batch.augmentState;
-        step++;
-        if (!Number.isFinite(loss)) throw new DivergenceError(step, learningRate, loss);
-        const size = batch.y.length;
-        const seconds = (performance.now() - began) / 1000;
-        totals.loss += loss * size;
-        totals.correct += correct;
-        totals.seen += size;
-        const time = Date.now();
-        hooks.onMetric({
-          type: 'step',
-          step,
-          epoch,
-          loss,
-          accuracy: correct / size,
-          ...(withTop5 ? { top5Accuracy: correct5 / size } : {}),
-          learningRate,
-          imagesPerSec: size / Math.max(seconds, 1e-9),
-          gradNorm: Math.sqrt(globalSquare),
-          time,
-        });
-        if (config.perLayerGradNorms) {
-          hooks.onMetric({ type: 'grads', step, epoch, layers: Object.fromEntries(layers.map((layer, i) => [layer, Math.sqrt(layerSquares[i])])), time });
-        }
-        await yieldToEvents();
-      }
-
-      const complete = batchIndex >= plan.stepsPerEpoch;
-      if (!complete && totals.seen === 0) {
-        await hooks.onCheckpoint?.({ state: snapshot(epoch - 1, batchIndex, orderRandomState), metric: null, isBest: false, model, optimizer });
-        return hooks.shouldStop() ? 'stopped' : 'completed';
-      }
-      const validation = await evaluate(model, producer, validationSource, plan.validationIndices, shape, classes, Math.max(config.batchSize, 64), probabilities);
-      const metric: EpochMetric = {
-        type: 'epoch',
-        epoch,
-        step,
-        trainLoss: totals.loss / totals.seen,
-        trainAccuracy: totals.correct / totals.seen,
-        valLoss: Number.isFinite(validation.loss) ? validation.loss : null,
-        valAccuracy: Number.isFinite(validation.accuracy) ? validation.accuracy : null,
-        learningRate,
-        time: Date.now(),
-      };
-      if (!complete) {
-        // A stop or the step limit ended the epoch early: reported, marked partial, and resumable mid-epoch.
-        metric.partial = true;
-        hooks.onMetric(metric);
-        await hooks.onCheckpoint?.({ state: snapshot(epoch - 1, batchIndex, orderRandomState), metric, isBest: false, model, optimizer });
-        return hooks.shouldStop() ? 'stopped' : 'completed';
-      }
-      const score = monitoredValue(metric, monitor);
-      const isBest = improves(score, best.score, monitor, minDelta);
-      if (isBest) {
-        best = { metric: monitor, score, epoch };
-        epochsWithoutImprovement = 0;
-        metric.best = true;
-      } else {
-        epochsWithoutImprovement++;
-      }
-      const earlyStop = config.earlyStopping !== undefined && epochsWithoutImprovement >= config.earlyStopping.patience && epoch < config.epochs;
-      if (earlyStop) metric.earlyStopped = true;
-      hooks.onMetric(metric);
-      totals = { loss: 0, correct: 0, seen: 0 };
-      await hooks.onCheckpoint?.({ state: snapshot(epoch, 0, orderStateBefore(epoch + 1)), metric, isBest, model, optimizer });
-      if (earlyStop) return 'completed';
-      if (hooks.shouldStop()) return 'stopped';
-      if (step >= plan.totalSteps) return 'completed';
-    }
-    return 'completed';
+    hooks.onStart?.(setup.plan, setup.norm);
+    return await run.run();
   } finally {
     const stats = producer.stats();
     await producer.close();
-    options.onPipeline?.({ ...stats, streaming, waitSeconds: waitMs / 1000 });
+    options.onPipeline?.({ ...stats, streaming: setup.streaming, waitSeconds: run.waitMs / 1000 });
   }
 }
 

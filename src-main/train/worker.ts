@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { RecordedTrainConfigSchema, type EpochMetric } from '../contract';
 import { DEFAULT_MEMORY_BUDGET, openTrainingDataset } from '../data/datasets';
 import { describePreprocessing, PREPROCESSING_FILE } from '../data/preprocess';
-import { initBackend } from '../engine';
+import { defaultThreads, initBackend } from '../engine';
 import { evaluateRun } from '../infer/evaluate';
 import { MetricsAppender, RunStore, type RunRecord } from '../store/runs';
 import { loadCheckpoint, saveCheckpoint, truncateMetrics } from './checkpoint';
@@ -36,7 +36,7 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
   try {
     // Fills the defaults of fields added since an older run.json was written.
     const config = RecordedTrainConfigSchema.parse(record.config);
-    const backend = await initBackend(config.backend);
+    const backend = await initBackend(config.backend, { threads: config.threads ?? defaultThreads() });
     record = store.update(runId, {
       status: 'running',
       startedAt: resume && record.startedAt ? record.startedAt : new Date().toISOString(),

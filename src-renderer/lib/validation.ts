@@ -58,6 +58,8 @@ export const ADVANCED_FIELDS = [
   'perLayerGradNorms',
   'validationFraction',
   'seed',
+  'threads',
+  'checkpointMinutes',
   'backend',
 ] as const;
 
@@ -129,6 +131,10 @@ export interface TrainForm {
   perLayerGradNorms: boolean;
   validationFraction: number | string;
   seed: number | string;
+  /** '' uses the host's default (physical cores minus one). */
+  threads: number | string;
+  /** '' is the schema's default, 5 minutes. */
+  checkpointMinutes: number | string;
   /** '' lets the host pick the fastest backend. */
   backend: string;
 }
@@ -172,6 +178,8 @@ export function defaultAdvancedForm(): Omit<TrainForm, 'model' | 'dataset' | 'ep
     perLayerGradNorms: false,
     validationFraction: '',
     seed: '',
+    threads: '',
+    checkpointMinutes: '',
     backend: '',
   };
 }
@@ -282,6 +290,8 @@ export function formToConfigInput(form: TrainForm, context: FormContext = {}): R
   if (form.perLayerGradNorms) input.perLayerGradNorms = true;
   put(input, 'validationFraction', numberOrUndefined(form.validationFraction));
   put(input, 'seed', numberOrUndefined(form.seed));
+  put(input, 'threads', numberOrUndefined(form.threads));
+  put(input, 'checkpointMinutes', numberOrUndefined(form.checkpointMinutes));
   if (form.backend !== '') input.backend = form.backend;
   return input;
 }
@@ -302,6 +312,8 @@ export function configToForm(config: TrainConfigInput): TrainForm {
     perLayerGradNorms: config.perLayerGradNorms ?? false,
     validationFraction: config.validationFraction ?? '',
     seed: config.seed ?? '',
+    threads: config.threads ?? '',
+    checkpointMinutes: config.checkpointMinutes ?? '',
     backend: config.backend ?? '',
   };
   const augmentation = config.augmentation;

@@ -48,6 +48,8 @@ export interface TrainingProgress {
   totalSteps: number;
   imagesPerSec: number;
   etaSeconds: number | null;
+  /** Threads the run computes with, once known. */
+  threads?: number;
 }
 
 type ProgressEvent = EventOf<'run.progress'>;
@@ -291,6 +293,7 @@ export const useTrainingStore = defineStore('training', () => {
       totalSteps: detail.config?.maxSteps ?? 0,
       imagesPerSec: 0,
       etaSeconds: null,
+      ...(detail.threads ? { threads: detail.threads } : {}),
     };
   }
 
@@ -331,8 +334,8 @@ export const useTrainingStore = defineStore('training', () => {
   /** The live numbers that runs.get does not carry, kept across a resync. */
   function keepLive(current: TrainingProgress | null): Partial<TrainingProgress> {
     if (!current) return {};
-    const { stepsPerEpoch, imagesPerSec, etaSeconds, epochs, totalSteps } = current;
-    return { stepsPerEpoch, imagesPerSec, etaSeconds, ...(epochs > 0 ? { epochs } : {}), ...(totalSteps > 0 ? { totalSteps } : {}) };
+    const { stepsPerEpoch, imagesPerSec, etaSeconds, epochs, totalSteps, threads } = current;
+    return { stepsPerEpoch, imagesPerSec, etaSeconds, ...(epochs > 0 ? { epochs } : {}), ...(totalSteps > 0 ? { totalSteps } : {}), ...(threads ? { threads } : {}) };
   }
 
   function applyProgress(data: ProgressEvent): void {

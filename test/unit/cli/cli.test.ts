@@ -36,6 +36,15 @@ describe('cvb train / runs', () => {
     expect(show.json[0].metrics.length).toBe(7);
   });
 
+  it('trains with --threads and --checkpoint-minutes, and the run record says how many threads it used', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const train = cvb(['train', '--model', 'resnet20', '--max-steps', '3', '--batch-size', '8', '--backend', 'wasm', '--threads', '2', '--checkpoint-minutes', '0.5', '--json'], home);
+    expect(train.code, train.stderr).toBe(0);
+    const end = train.json[train.json.length - 1];
+    const show = cvb(['runs', 'show', end.runId, '--json'], home);
+    expect(show.json[0]).toMatchObject({ config: { threads: 2, checkpointMinutes: 0.5 }, backend: 'wasm', threads: 2 });
+  }, 300_000);
+
   it.each([
     [['--model', 'resnet20', '--batch-size', '0'], 'batch-size', /--batch-size: too small/],
     [['--model', 'resnet20', '--lr', 'abc'], 'lr', /received "abc"/],
@@ -47,6 +56,10 @@ describe('cvb train / runs', () => {
     [['--model', 'resnet20', '--optimizer', 'sgd', '--nesterov'], 'nesterov', /^--nesterov: needs a momentum above 0/],
     [['--model', 'resnet20', '--optimizer', 'adam', '--nesterov'], 'nesterov', /^--nesterov: only sgd and momentum use Nesterov momentum/],
     [['--model', 'resnet20', '--colour', 'red'], 'colour', /colour/],
+    [['--model', 'resnet20', '--threads', '0'], 'threads', /^--threads: too small/],
+    [['--model', 'resnet20', '--threads', '1.5'], 'threads', /^--threads: must be a whole number/],
+    [['--model', 'resnet20', '--threads', 'all'], 'threads', /received "all"/],
+    [['--model', 'resnet20', '--checkpoint-minutes', '-1'], 'checkpoint-minutes', /^--checkpoint-minutes: too small/],
     [[], 'model', /--model/],
   ])('train %j exits 2 naming %s and creates nothing', (args, field, message) => {
     const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
@@ -122,5 +135,12 @@ describe('cvb train / runs', () => {
     const wrong = cvb(['bench', '--only', 'runList,kernals', '--json'], home);
     expect(wrong.code).toBe(2);
     expect(wrong.json[0].error).toMatchObject({ field: 'only', message: expect.stringMatching(/unknown section "kernals".*sections: kernels, training/) });
+  });
+
+  it.each(['0', '1,1', 'two', '1.5', ''])('bench --threads %j exits 2 naming threads', (value) => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const bench = cvb(['bench', '--only', 'runList', '--threads', value, '--json'], home);
+    expect(bench.code).toBe(2);
+    expect(bench.json[0].error).toMatchObject({ field: 'threads', message: expect.stringMatching(/^--threads: whole numbers of at least 1/) });
   });
 });

@@ -104,6 +104,36 @@ describe('live charts of the training options', () => {
     expect(wrapper.get('[data-testid="progress-top5"]').text()).toBe('Top-5 62.5%');
     expect(wrapper.get('[data-testid="progress-lr"]').text()).toBe('LR 4.0e-5');
   });
+
+  it('sends the threads and checkpoint interval of the advanced options, and shows the run\'s thread count in both languages', async () => {
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    const client = standardClient();
+    useConnectionStore().attach(client);
+    const training = useTrainingStore();
+    Object.assign(training.form, { model: 'resnet18', dataset: 'fashion-mnist-subset', threads: 3, checkpointMinutes: 0.5 });
+    await training.start();
+    expect(client.callsOf('runs.start')[0]).toMatchObject({ threads: 3, checkpointMinutes: 0.5 });
+    const wrapper = mount(TrainProgress, { global: { plugins: [pinia, createAppI18n('en')] } });
+    expect(wrapper.find('[data-testid="progress-threads"]').exists()).toBe(false);
+    client.emit({ ...progress(1, [stepLine(1)]), data: { ...progress(1, []).data, threads: 3, metrics: [stepLine(1)] } } as Parameters<typeof client.emit>[0]);
+    await settle();
+    expect(wrapper.get('[data-testid="progress-threads"]').text()).toBe('3 threads');
+    const zh = mount(TrainProgress, { global: { plugins: [pinia, createAppI18n('zh-CN')] } });
+    expect(zh.get('[data-testid="progress-threads"]').text()).toBe('3 个线程');
+  });
+
+  it('refuses a thread count below 1 in the form, naming the field', async () => {
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    const client = standardClient();
+    useConnectionStore().attach(client);
+    const training = useTrainingStore();
+    Object.assign(training.form, { model: 'resnet18', dataset: 'fashion-mnist-subset', threads: 0 });
+    expect(await training.start()).toBe(false);
+    expect(client.callsOf('runs.start')).toHaveLength(0);
+    expect(training.fieldErrors.threads).toBeTruthy();
+  });
 });
 
 describe('backend in the status line', () => {
