@@ -262,7 +262,7 @@ describe('switches on the Train form', () => {
     const wrapper = mount(TrainForm, { global: { plugins: [pinia, i18n()] } });
     await settle();
 
-    expect(wrapper.get('[data-testid="train-switches-summary"]').text()).toBe('se = on · dropout = 0.3');
+    expect(wrapper.get('[data-testid="train-switches-summary"]').text()).toBe('Squeeze-and-excitation = on · Dropout rate = 0.3');
     expect(wrapper.get('[data-testid="train-switches-link"]').attributes('href')).toBe('#/models');
 
     await wrapper.get('[data-testid="start-button"]').trigger('click');
