@@ -4,10 +4,10 @@
  * into place in one step, so a failed import leaves nothing half-copied in the run list.
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isActiveStatus, RUN_ID_PATTERN, RecordedTrainConfigSchema } from '../contract';
-import { atomicWriteFileSync, fsyncDir } from '../store/atomic';
+import { RecordedTrainConfigSchema } from '../contract';
+import { commitStagedRun } from '../store/archive';
 import { IMPORT_PREFIX, type RunRecord, type RunStore } from '../store/runs';
 
 export class RunFolderError extends Error {
@@ -91,19 +91,7 @@ export function importRunFolder(store: RunStore, source: string): RunRecord {
   const staging = join(store.runsDir, `${IMPORT_PREFIX}${randomBytes(6).toString('hex')}`);
   try {
     cpSync(dir, staging, { recursive: true, filter: (path) => !path.slice(dir.length).split(/[\\/]/).some((part) => part.startsWith('.')) });
-    const taken = typeof record.id !== 'string' || !RUN_ID_PATTERN.test(record.id) || existsSync(join(store.runsDir, record.id));
-    const id = taken ? store.newId(record.config.model) : record.id;
-    const imported: RunRecord = {
-      ...record,
-      id,
-      workerPid: null,
-      ...(isActiveStatus(record.status) ? { status: 'interrupted' as const, endedAt: record.endedAt ?? new Date().toISOString() } : {}),
-    };
-    atomicWriteFileSync(join(staging, 'run.json'), `${JSON.stringify(imported, null, 2)}\n`);
-    fsyncDir(staging);
-    renameSync(staging, store.runDir(id));
-    fsyncDir(store.runsDir);
-    return store.read(id);
+    return commitStagedRun(store, staging, record);
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }

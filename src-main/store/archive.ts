@@ -153,20 +153,29 @@ export async function importRunArchive(store: RunStore, source: Readable | Buffe
     if (!record || typeof record !== 'object' || !record.config || typeof record.config !== 'object' || typeof record.config.model !== 'string') {
       throw new ArchiveError("the archive's run.json does not describe a run");
     }
-    const taken = typeof record.id !== 'string' || !RUN_ID_PATTERN.test(record.id) || existsSync(join(store.runsDir, record.id));
-    const id = taken ? store.newId(record.config.model) : record.id;
-    const imported: RunRecord = {
-      ...record,
-      id,
-      workerPid: null,
-      ...(isActiveStatus(record.status) ? { status: 'interrupted' as const, endedAt: record.endedAt ?? new Date().toISOString() } : {}),
-    };
-    writeFileDurableSync(join(staging, 'run.json'), `${JSON.stringify(imported, null, 2)}\n`);
-    fsyncDir(staging);
-    renameSync(staging, store.runDir(id));
-    fsyncDir(store.runsDir);
-    return store.read(id);
+    return commitStagedRun(store, staging, record);
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * Moves a run folder staged inside the runs folder into place as an imported run: its own id when
+ * that id is free and well formed, a new one otherwise; a run that was still active where it came
+ * from is interrupted here (no worker of ours owns it). The rename is the commit point.
+ */
+export function commitStagedRun(store: RunStore, staging: string, record: RunRecord): RunRecord {
+  const taken = typeof record.id !== 'string' || !RUN_ID_PATTERN.test(record.id) || existsSync(join(store.runsDir, record.id));
+  const id = taken ? store.newId(record.config.model) : record.id;
+  const imported: RunRecord = {
+    ...record,
+    id,
+    workerPid: null,
+    ...(isActiveStatus(record.status) ? { status: 'interrupted' as const, endedAt: record.endedAt ?? new Date().toISOString() } : {}),
+  };
+  writeFileDurableSync(join(staging, 'run.json'), `${JSON.stringify(imported, null, 2)}\n`);
+  fsyncDir(staging);
+  renameSync(staging, store.runDir(id));
+  fsyncDir(store.runsDir);
+  return store.read(id);
 }
