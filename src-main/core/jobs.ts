@@ -10,7 +10,7 @@ import type { DatasetInfo, ExperimentSummary } from '../contract';
 import { findDatasetDirs, listDatasets, type DatasetLocations } from '../data/datasets';
 import { armLabel } from '../experiments/analysis';
 import { slotRunMeta, type ExperimentRecord, type ExperimentStore } from '../experiments/store';
-import { importExperimentRuns, readExperimentJobs, writeExperimentJobs } from '../export/experiment';
+import { importExperimentRuns, readExperimentJobs, writeExperimentJobs, type ExperimentJobsFile, type ExperimentTask } from '../export/experiment';
 import { RunFolderError } from '../export/import';
 import { describeJob, JobExportError, writeJobFolder } from '../export/job';
 import type { RunStore } from '../store/runs';
@@ -66,19 +66,30 @@ export function createJobService(options: JobServiceOptions): { handlers: Handle
   }
 
   /**
-   * Imports every run the jobs wrote and writes the experiment record around them: under its own id
-   * when this workbench does not have it (it comes home), else under a new one (a second copy). The
-   * record is stopped, so the queue never starts the empty slots unasked; `resume` runs them here.
+   * This workbench's copy of the experiment when an earlier import of the same jobs folder made it:
+   * its filled slots hold the tasks' own run ids (an experiment trained here never has those).
+   */
+  function earlierImport({ experiment, tasks }: ExperimentJobsFile): ExperimentRecord | null {
+    if (!experiments.ids().includes(experiment.id)) return null;
+    const local = experiments.read(experiment.id);
+    const slotOf = (task: ExperimentTask) => local.arms[task.arm]?.runs[task.seed] ?? null;
+    const same = local.arms.length === experiment.arms.length && tasks.some((task) => slotOf(task) === task.runId) && tasks.every((task) => [null, task.runId].includes(slotOf(task)));
+    return same ? local : null;
+  }
+
+  /**
+   * Imports the runs the jobs wrote and writes the experiment record around them: under its own id
+   * when this workbench does not have it (it comes home), else under a new one (a second copy). A
+   * folder imported before fills the slots still empty, as more of its jobs finish. The record is
+   * stopped, so the queue never starts the empty slots unasked; `resume` runs them here.
    */
   function importExperiment(path: string) {
     const dir = resolve(path);
     const { manifest, armConfigs } = readExperimentJobs(dir);
     const { experiment } = manifest;
-    const id = experiments.ids().includes(experiment.id) ? experiments.newId() : experiment.id;
-    const slots = importExperimentRuns(store, dir, manifest);
-    const record: ExperimentRecord = {
+    const record: ExperimentRecord = earlierImport(manifest) ?? {
       schemaVersion: 1,
-      id,
+      id: experiments.ids().includes(experiment.id) ? experiments.newId() : experiment.id,
       name: experiment.name,
       builtin: experiment.builtin,
       createdAt: new Date().toISOString(),
@@ -89,11 +100,21 @@ export function createJobService(options: JobServiceOptions): { handlers: Handle
       seeds: experiment.seeds,
       firstSeed: experiment.firstSeed,
       metric: experiment.metric,
-      arms: experiment.arms.map(({ value }, arm) => ({ value, config: armConfigs[arm], runs: Array.from({ length: experiment.seeds }, () => null) })),
+      arms: experiment.arms.map(({ value }, arm) => ({ value, config: armConfigs[arm], runs: [] })),
       claims: experiment.claims,
       figure: experiment.figure,
     };
-    for (const { task, run } of slots) if (run) record.arms[task.arm].runs[task.seed] = run.id;
+    const empty = (task: ExperimentTask) => {
+      const id = record.arms[task.arm].runs[task.seed];
+      return !id || !existsSync(store.runDir(id));
+    };
+    const slots = importExperimentRuns(store, dir, { ...manifest, tasks: manifest.tasks.filter(empty) });
+    for (const { task, run } of slots) {
+      if (!run) continue;
+      const runs = record.arms[task.arm].runs;
+      while (runs.length < task.seed) runs.push(null);
+      runs[task.seed] = run.id;
+    }
     try {
       for (const { task, run } of slots) if (run) store.updateMeta(run.id, slotRunMeta(record, task.arm, task.seed));
       experiments.write(record);
@@ -102,9 +123,9 @@ export function createJobService(options: JobServiceOptions): { handlers: Handle
       throw error;
     }
     return {
-      ...options.experimentSummary(id),
+      ...options.experimentSummary(record.id),
       imported: slots.flatMap(({ run }) => (run ? [run.id] : [])),
-      missing: slots.flatMap(({ task, run }) => (run ? [] : [task.runId])),
+      missing: manifest.tasks.filter(empty).map((task) => task.runId),
     };
   }
 

@@ -17,6 +17,11 @@ function cvb(args: string[], home: string) {
 
 const EXPERIMENT_ID = 'exp-20261205-090000-ab12';
 
+/** The run folders in a home, sorted (hidden staging folders excluded). */
+function runFolders(home: string): string[] {
+  return existsSync(join(home, 'runs')) ? readdirSync(join(home, 'runs')).filter((name) => !name.startsWith('.')).sort() : [];
+}
+
 /** An experiment as `experiment run --model resnet20 --vary se=false,true --seeds 2` records it, before any run starts. */
 function writeExperiment(home: string, id = EXPERIMENT_ID): ExperimentRecord {
   const base = TrainConfigSchema.parse({
@@ -106,28 +111,36 @@ describe('an experiment as PyTorch jobs, round trip', () => {
     expect(ddp).toMatchObject({ backend: 'pytorch-ddp ×2', tags: [summary.id], name: 'SE on/off: false, seed 1' });
     expect(runs.find((run) => run.id === lines[3][3])).toMatchObject({ backend: 'pytorch-ddp ×1', tags: [summary.id], name: 'SE on/off: true, seed 2' });
 
-    // Away from the original (another workbench), the experiment comes home under its own id; a
-    // task without results leaves its slot empty, and the experiment stopped rather than queued.
+    // On another workbench, a copy cut short is refused as a whole: no run and no experiment is added.
     const laptop = mkdtempSync(join(tmpdir(), 'cvb-expjobs-laptop-'));
+    const broken = join(laptop, 'broken');
+    cpSync(dir, broken, { recursive: true });
+    truncateSync(join(broken, 'runs', lines[2][3], 'checkpoints', 'last', 'weights.bin'), 8);
+    const refused = cvb(['experiment', 'import', broken, '--json'], laptop);
+    expect(refused.code).toBe(2);
+    expect(refused.json[0].error).toMatchObject({ code: 'invalid_request', field: 'source.path', message: expect.stringMatching(/weights\.bin holds 8 bytes/) });
+    expect(runFolders(laptop)).toEqual([]);
+    expect(new ExperimentStore(laptop).ids()).toEqual([]);
+
+    // There the experiment comes home under its own id; a task without results yet leaves its slot
+    // empty and the experiment stopped rather than queued ...
     const partial = join(laptop, 'jobs');
     cpSync(dir, partial, { recursive: true });
     rmSync(join(partial, 'runs', lines[3][3]), { recursive: true });
-    const home2 = cvb(['experiment', 'import', partial, '--json'], laptop);
-    expect(home2.code, home2.stderr).toBe(0);
-    expect(home2.json[0]).toMatchObject({ id: EXPERIMENT_ID, status: 'stopped', done: 3, total: 4, missing: [lines[3][3]] });
+    const first = cvb(['experiment', 'import', partial, '--json'], laptop);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json[0]).toMatchObject({ id: EXPERIMENT_ID, status: 'stopped', done: 3, total: 4, missing: [lines[3][3]] });
     const rebuilt = ExperimentDetailSchema.parse(cvb(['experiment', 'show', EXPERIMENT_ID, '--json'], laptop).json[0]);
     expect(rebuilt.arms[1].runs).toEqual([lines[1][3]]);
     expect(rebuilt.difference).toMatchObject({ pairs: 1 });
 
-    // A copy cut short is refused as a whole: no run and no experiment is added.
-    const broken = join(laptop, 'broken');
-    cpSync(dir, broken, { recursive: true });
-    truncateSync(join(broken, 'runs', lines[2][3], 'checkpoints', 'last', 'weights.bin'), 8);
-    const before = { runs: readdirSync(join(laptop, 'runs')).length, experiments: readdirSync(join(laptop, 'experiments')).length };
-    const refused = cvb(['experiment', 'import', broken, '--json'], laptop);
-    expect(refused.code).toBe(2);
-    expect(refused.json[0].error).toMatchObject({ code: 'invalid_request', field: 'source.path', message: expect.stringMatching(/weights\.bin holds 8 bytes/) });
-    expect({ runs: readdirSync(join(laptop, 'runs')).length, experiments: readdirSync(join(laptop, 'experiments')).length }).toEqual(before);
+    // ... and importing the folder again once that job has run fills the slot, nothing twice.
+    cpSync(join(dir, 'runs', lines[3][3]), join(partial, 'runs', lines[3][3]), { recursive: true });
+    const again = cvb(['experiment', 'import', partial, '--json'], laptop);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json[0]).toMatchObject({ id: EXPERIMENT_ID, status: 'completed', done: 4, imported: [lines[3][3]], missing: [] });
+    expect(runFolders(laptop)).toEqual(lines.map((line) => line[3]).sort());
+    expect(new ExperimentStore(laptop).ids()).toEqual([EXPERIMENT_ID]);
   }, 600_000);
 
   it('refuses bad exports and imports with the field at fault and what was received, writing nothing', () => {
@@ -176,6 +189,6 @@ describe('an experiment as PyTorch jobs, round trip', () => {
     rmSync(join(damaged, 'arms', '1', 'job.json'));
     expect(cvb(['experiment', 'import', damaged, '--json'], home).json[0].error.message).toMatch(/arms\/1\/job\.json is missing/);
     expect(new ExperimentStore(home).ids()).toEqual([EXPERIMENT_ID]);
-    expect(existsSync(join(home, 'runs')) ? readdirSync(join(home, 'runs')) : []).toEqual([]);
+    expect(runFolders(home)).toEqual([]);
   }, 300_000);
 });
