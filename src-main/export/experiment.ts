@@ -6,7 +6,7 @@
  * experiment.json carries what the workbench needs to rebuild the experiment around those runs
  * (the varied field, the metric, the paper's claims), so the results come home as the experiment.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import {
@@ -171,9 +171,8 @@ export function readExperimentJobs(dir: string): ExperimentJobs {
 }
 
 /** The run folders the tasks wrote so far (runs/<run id>/ in the jobs folder), by task; null where there is none yet. */
-export function taskRunFolders(dir: string, manifest: ExperimentJobsFile): (string | null)[] {
-  const known = existsSync(join(dir, 'runs')) ? new Set(readdirSync(join(dir, 'runs'))) : new Set<string>();
-  return manifest.tasks.map((task) => (known.has(task.runId) && existsSync(join(dir, 'runs', task.runId, 'run.json')) ? join(dir, 'runs', task.runId) : null));
+function taskRunFolders(dir: string, manifest: ExperimentJobsFile): (string | null)[] {
+  return manifest.tasks.map((task) => (existsSync(join(dir, 'runs', task.runId, 'run.json')) ? join(dir, 'runs', task.runId) : null));
 }
 
 /**

@@ -6,14 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ExperimentDetailSchema, ExperimentImportResponseSchema, TrainConfigSchema } from '../../../src-main/contract';
 import { armsFromVary } from '../../../src-main/experiments/plan';
 import { ExperimentStore, type ExperimentRecord } from '../../../src-main/experiments/store';
-import { buildMain, distMain } from '../helpers/build';
+import { buildMain, runCli as cvb } from '../helpers/build';
 import { pythonWithTorch, runPython } from './python';
-
-function cvb(args: string[], home: string) {
-  const result = spawnSync(process.execPath, [join(distMain, 'cli.js'), ...args, '--home', home], { encoding: 'utf8', timeout: 300_000 });
-  const lines = result.stdout.trim().split('\n').filter(Boolean);
-  return { code: result.status, json: lines.map((line) => JSON.parse(line)), stdout: result.stdout, stderr: result.stderr };
-}
 
 const EXPERIMENT_ID = 'exp-20261205-090000-ab12';
 
