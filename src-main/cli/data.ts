@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import type { CatalogEntryInfo, DatasetDetail, DatasetImportResult, DatasetInfo, EventMessage, RequestOf } from '../contract';
 import { defineCommand, type CommandContext, type ParsedArgs } from './args';
-import { invalid, printJson, table, UsageError } from './output';
+import { invalid, printJson, progressLine, table, UsageError } from './output';
 
 const IMPORT_OPTIONS = {
   name: { type: 'string' },
@@ -63,18 +63,19 @@ async function importCommand(context: CommandContext, values: ImportFlags, posit
   };
   const params = Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)) as RequestOf<'datasets.import'>;
   const workbench = await context.open('cli');
+  const line = progressLine(process.stderr);
   const onProgress = (message: EventMessage) => {
     if (context.json || message.event !== 'dataset.import.progress') return;
     const p = message.data;
     const amount = p.phase === 'downloading' ? `${(p.done / 1e6).toFixed(1)}${p.total ? ` / ${(p.total / 1e6).toFixed(1)}` : ''} MB ${p.file ?? ''}` : `${p.done}${p.total ? `/${p.total}` : ''}`;
-    process.stderr.write(`\r${p.phase} ${amount}${p.skipped ? `, ${p.skipped} skipped` : ''}    `);
+    line.update(`${p.phase} ${amount}${p.skipped ? `, ${p.skipped} skipped` : ''}`);
   };
   const unsubscribe = workbench.onEvent(onProgress);
   const cancel = () => void workbench.request('datasets.cancelImport', { importId: params.importId! });
   process.once('SIGINT', cancel);
   try {
     const result = await workbench.request('datasets.import', params);
-    if (!context.json) process.stderr.write('\r\x1b[K');
+    line.clear();
     if (!result.ok) throw flagError(result.error);
     const imported = result.value as DatasetImportResult;
     if (context.json) printJson(imported);

@@ -24,7 +24,7 @@ import {
 } from '../contract';
 import type { Workbench } from '../core/workbench';
 import { defineCommand, type CommandContext } from './args';
-import { invalid, printJson, table, UsageError } from './output';
+import { invalid, printJson, progressLine, table, UsageError } from './output';
 import { numeric, switchValue, switchValues } from './values';
 
 const OPTIONS = {
@@ -151,16 +151,18 @@ function printDetail(detail: ExperimentDetail): void {
 async function follow(context: CommandContext, workbench: Workbench, id: string): Promise<ExperimentStatus> {
   let finish!: (status: ExperimentStatus) => void;
   const ended = new Promise<ExperimentStatus>((resolve) => (finish = resolve));
-  let last = '';
+  const line = progressLine(process.stdout);
   const onEvent = (message: EventMessage) => {
     if (message.event === 'experiment.status' && message.data.id === id) {
       if (context.json) printJson({ event: 'experiment', ...message.data });
-      else process.stdout.write(`\r${' '.repeat(last.length)}\r${message.data.done}/${message.data.total} runs done (${message.data.status})\n`);
+      else {
+        line.clear();
+        process.stdout.write(`${message.data.done}/${message.data.total} runs done (${message.data.status})\n`);
+      }
       if (ENDED.includes(message.data.status)) finish(message.data.status);
     } else if (message.event === 'run.progress' && !context.json) {
       const p = message.data;
-      last = `run ${p.runId}: step ${p.step}/${p.totalSteps}, ${p.imagesPerSec.toFixed(0)} images/s`;
-      process.stdout.write(`\r${last}`);
+      line.update(`run ${p.runId}: step ${p.step}/${p.totalSteps}, ${p.imagesPerSec.toFixed(0)} images/s`);
     }
   };
   const unsubscribe = workbench.onEvent(onEvent);

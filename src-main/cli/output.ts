@@ -34,3 +34,31 @@ export function percent(value: number | null): string {
 export function fixed(value: number | null, digits = 4): string {
   return value === null ? '-' : value.toFixed(digits);
 }
+
+type LineStream = Pick<NodeJS.WriteStream, 'write'> & { isTTY?: boolean };
+
+/**
+ * A progress line: on a terminal it rewrites itself in place; written to a file or a CI log (no TTY)
+ * it becomes a plain line at most every `everyMs`, so a log holds readable lines, not one
+ * carriage-return-joined line per run.
+ */
+export function progressLine(stream: LineStream, everyMs = 10_000, now: () => number = Date.now) {
+  let shown = false;
+  let lastAt = -Infinity;
+  return {
+    update(text: string): void {
+      if (stream.isTTY) {
+        stream.write(`\r\x1b[K${text}`);
+        shown = true;
+      } else if (now() - lastAt >= everyMs) {
+        stream.write(`${text}\n`);
+        lastAt = now();
+      }
+    },
+    /** Clears the line on a terminal, so what is printed next starts at the left margin. */
+    clear(): void {
+      if (shown) stream.write('\r\x1b[K');
+      shown = false;
+    },
+  };
+}

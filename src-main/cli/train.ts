@@ -16,7 +16,7 @@ import {
 } from '../contract';
 import { configFromRecipe, findRecipe, RECIPES } from '../train/recipes';
 import { defineCommand } from './args';
-import { fixed, invalid, percent, printJson, UsageError } from './output';
+import { fixed, invalid, percent, printJson, progressLine, UsageError } from './output';
 import { numeric, switchValues } from './values';
 
 /** Contract field → command-line flag, so errors name what the user typed. */
@@ -163,21 +163,23 @@ export const trainCommand = defineCommand(TRAIN_OPTIONS, false, async (context, 
     finish = (status, error) => resolve({ status, error });
   });
 
+  const line = progressLine(process.stdout);
   const handle = (message: EventMessage) => {
     if (!('runId' in message.data) || message.data.runId !== runId) return;
     if (message.event === 'run.progress') {
       for (const metric of message.data.metrics) {
         if (context.json) printJson({ event: metric.type, runId, ...metric });
         else if (metric.type === 'epoch') {
+          line.clear();
           process.stdout.write(
-            `\repoch ${metric.epoch}: train loss ${fixed(metric.trainLoss)} acc ${percent(metric.trainAccuracy)}, val loss ${fixed(metric.valLoss)} acc ${percent(metric.valAccuracy)}\n`,
+            `epoch ${metric.epoch}: train loss ${fixed(metric.trainLoss)} acc ${percent(metric.trainAccuracy)}, val loss ${fixed(metric.valLoss)} acc ${percent(metric.valAccuracy)}\n`,
           );
         }
       }
       if (!context.json) {
         const p = message.data;
         const eta = p.etaSeconds === null ? '' : `, ${Math.ceil(p.etaSeconds)} s left`;
-        process.stdout.write(`\rstep ${p.step}/${p.totalSteps}  epoch ${p.epoch}/${p.epochs}  ${p.imagesPerSec.toFixed(1)} images/s${eta}   `);
+        line.update(`step ${p.step}/${p.totalSteps}  epoch ${p.epoch}/${p.epochs}  ${p.imagesPerSec.toFixed(1)} images/s${eta}`);
       }
     } else if (message.event === 'run.status' && ['completed', 'stopped', 'failed'].includes(message.data.status)) {
       finish(message.data.status, message.data.error);
@@ -214,7 +216,8 @@ export const trainCommand = defineCommand(TRAIN_OPTIONS, false, async (context, 
   if (context.json) {
     printJson({ event: 'end', runId, status, steps: final?.steps ?? null, epochs: final?.epochsDone ?? null, final: final?.final ?? null, backend: final?.backend ?? null, error });
   } else {
-    process.stdout.write(`\nrun ${runId} ${status}${error ? `: ${error}` : ''}\n`);
+    line.clear();
+    process.stdout.write(`run ${runId} ${status}${error ? `: ${error}` : ''}\n`);
   }
   return status === 'failed' ? 1 : 0;
 });
