@@ -75,6 +75,8 @@ interface PathCase {
   inside(): string;
   /** The same path's file outside the root, for the `..` and symlink attempts. */
   name: string;
+  /** The method's own answer to the accepted path, when it is a refusal of its own (past the policy). */
+  ownAnswer?: RegExp;
 }
 
 const CASES: PathCase[] = [
@@ -108,6 +110,23 @@ const CASES: PathCase[] = [
     name: 'shirt.png',
   },
   { method: 'runs.import', field: 'source.path', params: (path) => ({ source: { path } }), inside: () => join(root, 'run.cvbrun.tar.gz'), name: 'run.cvbrun.tar.gz' },
+  { method: 'runs.exportJob', field: 'out', params: (out) => ({ id: run.runId, out }), inside: () => join(root, 'job'), name: 'job' },
+  {
+    method: 'experiments.exportJobs',
+    field: 'out',
+    params: (out) => ({ id: 'exp-20260101-000000-abcd', out }),
+    inside: () => join(root, 'jobs'),
+    name: 'jobs',
+    ownAnswer: /experiment/i,
+  },
+  {
+    method: 'experiments.import',
+    field: 'source.path',
+    params: (path) => ({ source: { path } }),
+    inside: () => join(root, 'pets'),
+    name: '',
+    ownAnswer: /not an experiment's jobs folder/,
+  },
 ];
 
 function call(method: MethodName, params: Record<string, unknown>): Promise<Result<unknown>> {
@@ -149,7 +168,10 @@ describe('browser mode: host paths only inside --data-root', () => {
       it('accepts a path inside the data root', async () => {
         const result = await call(pathCase.method, pathCase.params(pathCase.inside()));
         // Past the policy: the method's own answer (a dataset, a prediction, or its own complaint).
-        if (!result.ok) expect(result.error.field).not.toBe(pathCase.field);
+        if (pathCase.ownAnswer) {
+          expect(result).toMatchObject({ ok: false, error: { message: pathCase.ownAnswer } });
+          expect(result.ok ? '' : result.error.message).not.toMatch(/data folders/);
+        } else if (!result.ok) expect(result.error.field).not.toBe(pathCase.field);
       });
     });
   }
