@@ -51,6 +51,8 @@ export type ParsedArgs<O extends Options> = ReturnType<typeof parseCommandArgs<O
 export interface ParsedCommand {
   home: string | undefined;
   json: boolean;
+  /** --help: print the command's usage instead of running it. */
+  help: boolean;
   run(context: CommandContext): Promise<number>;
 }
 
@@ -69,8 +71,8 @@ export function defineCommand<O extends Options>(
     options,
     parse(args) {
       const parsed = parseCommandArgs(args, options, allowPositionals);
-      const { home, json } = parsed.values as { home?: string; json: boolean };
-      return { home, json, run: (context) => run(context, parsed) };
+      const { home, json, help } = parsed.values as { home?: string; json: boolean; help: boolean };
+      return { home, json, help, run: (context) => run(context, parsed) };
     },
   };
 }

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { COMMON_OPTIONS, parseCommandArgs, type Options } from '../../../src-main/cli/args';
 import { commands } from '../../../src-main/cli/commands';
 import { UsageError } from '../../../src-main/cli/output';
+import { usageOf } from '../../../src-main/cli/usage';
 import { buildMain, distMain } from '../helpers/build';
 
 const tables = Object.entries(commands).map(([name, command]) => [name, { ...COMMON_OPTIONS, ...command.options } as Options] as const);
@@ -69,6 +70,19 @@ describe('cvb options', () => {
   });
 });
 
+describe('cvb <command> --help', () => {
+  it.each(Object.keys(commands))('%s has its own usage lines and parses --help and -h', (name) => {
+    const usage = usageOf(name);
+    const own = usage.slice(0, usage.indexOf('\noptions:')).split('\n').filter((line) => /^ {2}\S/.test(line));
+    expect(own.length).toBeGreaterThan(0);
+    expect(own.every((line) => line.trimStart().startsWith(`${name} `))).toBe(true);
+    expect(usage).toContain('--home DIR');
+    expect(commands[name].parse(['--help']).help).toBe(true);
+    expect(commands[name].parse(['-h']).help).toBe(true);
+    expect(commands[name].parse([]).help).toBe(false);
+  });
+});
+
 describe('cvb --home=DIR (the built command line)', () => {
   beforeAll(() => buildMain());
   // Should a form be misread, the fallback folder is a scratch one, never this machine's real data.
@@ -93,5 +107,19 @@ describe('cvb --home=DIR (the built command line)', () => {
     expect(unknown.status).toBe(2);
     expect(JSON.parse(unknown.stdout).error).toMatchObject({ code: 'invalid_request', field: 'homes' });
     expect(readdirSync(fallback)).toEqual([]);
+  });
+
+  it('prints a command\'s usage for --help and runs nothing, even without its required options', () => {
+    const home = join(mkdtempSync(join(tmpdir(), 'cvb-home-')), 'home');
+    const bench = cvb('bench', '--help', `--home=${home}`);
+    expect(bench.status).toBe(0);
+    expect(bench.stdout).toContain('usage: cvb bench');
+    expect(bench.stdout).toContain('--threads N,M');
+    expect(bench.stdout).not.toContain('training resnet20');
+    const train = cvb('train', '-h', `--home=${home}`);
+    expect(train.status).toBe(0);
+    expect(train.stdout).toContain('--model NAME');
+    expect(train.stdout).not.toContain('  bench');
+    expect(existsSync(home)).toBe(false);
   });
 });
