@@ -54,6 +54,15 @@ try {
   await page.goto(url);
   await page.getByTestId('connection-status').and(page.locator('[data-state="connected"]')).waitFor();
 
+  // The first minutes: the untouched form (a model that fits the bundled data), then one that does not fit.
+  await page.getByTestId('start-button').and(page.locator(':enabled')).waitFor();
+  await page.waitForTimeout(500);
+  await shot('01-default-form');
+  await page.getByTestId('field-model').selectOption('alexnet');
+  await page.getByTestId('fit-problem').waitFor();
+  await page.waitForTimeout(500);
+  await shot('01-does-not-fit');
+
   // Train: a live run.
   await page.getByTestId('field-model').selectOption('resnet20');
   await page.waitForTimeout(1000);
@@ -108,6 +117,22 @@ try {
   await page.getByTestId('inference-result').first().and(page.locator('[data-state="done"]')).waitFor({ timeout: 60_000 });
   await page.waitForTimeout(800);
   await shot('06-inference');
+
+  // 中文, in the font the app ships: inception_v3's inspector with its two parameter counts, and the runs.
+  await page.getByTestId('lang-switch').selectOption('zh-CN');
+  await page.getByTestId('nav-models').click();
+  await page.getByTestId('models-card-inception').click();
+  await page.getByTestId('models-variant').selectOption('inception_v3');
+  await page.getByTestId('models-total-trainableTraining').waitFor();
+  await page.getByTestId('models-inspector').scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.fonts.ready);
+  await page.waitForTimeout(800);
+  await shot('11-models-zh');
+  await page.getByTestId('nav-runs').click();
+  await page.getByTestId(`run-row-${relu}`).waitFor();
+  await page.evaluate(() => document.fonts.ready);
+  await page.waitForTimeout(800);
+  await shot('12-runs-zh');
   console.log(`screenshots written to ${out}`);
 } finally {
   await browser.close();

@@ -7,6 +7,8 @@ import App from './App.vue';
 import './components/charts/chart-setup';
 import { createAppI18n } from './i18n';
 import { useConnectionStore } from './stores/connection';
+// Chinese on a machine without a CJK font: the subsets load from the app itself as text needs them.
+import '@fontsource/noto-sans-sc/400.css';
 import './styles/main.css';
 
 const pinia = createPinia();

@@ -2,6 +2,7 @@
  * `cvb data`: the datasets, as the Datasets screen shows them.
  *   cvb data import PATH [--name NAME] [--size N] [--resize squash|crop|pad] [--channels auto|1|3]
  *                        [--background white|black] [--val-fraction X] [--test-fraction X] [--seed N]
+ *     --test-fraction defaults to 0.1 (stratified, seeded) for a source without a test split; 0 for none.
  *   cvb data import --catalog NAME [PATH]     download a standard dataset, or import a local copy
  *   cvb data list | show ID | delete ID | catalog
  * With --json, `import` prints {id, name, classes, counts: {train, val, test}, skipped: [{path, reason}], ...}.

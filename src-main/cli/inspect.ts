@@ -60,11 +60,16 @@ function printTable(inspection: ModelInspection): void {
     layer.receptiveField,
   ]);
   const { trainable, nonTrainable } = inspection.params;
+  const training = inspection.trainingParams;
+  // Auxiliary heads exist only while training: then both graphs are counted, each labelled.
+  const aux = training.trainable !== trainable || training.nonTrainable !== nonTrainable;
+  const count = (value: number, trainingValue: number) =>
+    aux ? `${formatCount(value)} for inference, ${formatCount(trainingValue)} while training (auxiliary heads included)` : formatCount(value);
   process.stdout.write(
     `${inspection.name} (${inspection.family}) · input ${inspection.input.join('×')} · ${inspection.classes} classes\n\n` +
       `${table(['LAYER', 'TYPE', 'OUTPUT', 'PARAMS', 'MACS', 'RF'], rows)}\n\n` +
-      `trainable params      ${formatCount(trainable)}\n` +
-      `non-trainable params  ${formatCount(nonTrainable)}\n` +
+      `trainable params      ${count(trainable, training.trainable)}\n` +
+      `non-trainable params  ${count(nonTrainable, training.nonTrainable)}\n` +
       `multiply-adds         ${formatCount(inspection.macs)} (${formatMacs(inspection.macs)})\n` +
       `activation memory     ${formatBytes(inspection.activationBytes)} for a batch of ${inspection.batchSize}\n`,
   );
@@ -84,13 +89,15 @@ export const inspectCommand = defineCommand(INSPECT_OPTIONS, true, async (contex
     if (!result.ok) throw new UsageError(asFlagError(result.error));
     const inspection = result.value as ModelInspection;
     if (context.json) {
-      // The issue's shape, exactly; the table adds the receptive field and the activation memory.
-      const { name, input, classes, params, macs, layers } = inspection;
+      // The issue's shape, plus `trainingParams` (the training graph, auxiliary heads included); the
+      // table adds the receptive field and the activation memory.
+      const { name, input, classes, params, trainingParams, macs, layers } = inspection;
       printJson({
         name,
         input,
         classes,
         params,
+        trainingParams,
         macs,
         layers: layers.map((layer) => ({ name: layer.name, type: layer.type, outputShape: layer.outputShape, params: layer.params, macs: layer.macs })),
       });

@@ -30,6 +30,12 @@ export const DATASET_LIMITS = {
   maxPreviewCount: 32,
 } as const;
 
+/**
+ * Held out for testing when a source has no test split of its own (an image folder without a
+ * `test/` folder), stratified by class with the import's seed: without it a run cannot be evaluated.
+ */
+export const DEFAULT_TEST_FRACTION = 0.1;
+
 /** Chosen by the client so that it can cancel an import it started and match progress events. */
 export const ImportIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "-" or "_"');
 
@@ -58,7 +64,8 @@ export const DatasetImportRequestSchema = z.strictObject({
   background: z.enum(['white', 'black']).default('white'),
   /** Held out from train when the source has no validation split; 0 leaves it to each run. */
   validationFraction: z.number().min(0).max(DATASET_LIMITS.maxValidationFraction).default(0),
-  testFraction: z.number().min(0).max(DATASET_LIMITS.maxTestFraction).default(0),
+  /** Held out from train when the source has no test split; 0 imports without one. */
+  testFraction: z.number().min(0).max(DATASET_LIMITS.maxTestFraction).default(DEFAULT_TEST_FRACTION),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
 });
 export type DatasetImportRequest = z.input<typeof DatasetImportRequestSchema>;

@@ -77,6 +77,11 @@ export const ModelInspectionSchema = z.object({
   /** The switches as the network was traced: the request's, with the variant's defaults for the rest. */
   options: ModelOptionsSchema,
   params: z.object({ trainable: z.number().int(), nonTrainable: z.number().int() }),
+  /**
+   * The parameters of the graph a run trains: more than `params` when auxiliary classifiers are on
+   * (GoogLeNet, Inception v3), which exist only while training; equal to `params` otherwise.
+   */
+  trainingParams: z.object({ trainable: z.number().int(), nonTrainable: z.number().int() }),
   /** Multiply-adds of convolutions and dense layers for one image. */
   macs: z.number(),
   /** float32 bytes of every layer's output for `batchSize` images (forward pass, no gradients). */

@@ -86,6 +86,8 @@ export function inspect(request: ParsedRequestOf<'models.inspect'>): ModelInspec
   const classes = request.classes ?? meta.defaultClasses;
   try {
     const inspection = inspectModel(meta.name, { ...request.options, input, classes, batchSize: request.batchSize });
+    // The auxiliary heads exist only in the graph the trainer builds: count that graph too.
+    const trainingParams = meta.auxOutputs ? inspectModel(meta.name, { ...request.options, input, classes, training: true }).params : inspection.params;
     const options: ModelOptions = {};
     for (const [name, spec] of Object.entries(meta.switches ?? {})) options[name] = spec.default;
     Object.assign(options, request.options);
@@ -97,6 +99,7 @@ export function inspect(request: ParsedRequestOf<'models.inspect'>): ModelInspec
       batchSize: request.batchSize,
       options,
       params: inspection.params,
+      trainingParams,
       macs: inspection.macs,
       activationBytes: inspection.activationBytes,
       layers: inspection.layers.map((layer) => ({ ...layer, outputShape: [...layer.outputShape] })),

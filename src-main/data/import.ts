@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
-import { DatasetIdSchema } from '../contract';
+import { DatasetIdSchema, DEFAULT_TEST_FRACTION } from '../contract';
 import { CACHE_VERSION, imagesFile, readFully, labelsFile, type CacheManifest, type ImportReportFile } from './cache';
 import { catalogEntry } from './catalog-entries';
 import { DEFAULT_MAX_PIXELS, decodeImage, SkipError, type Background, type ResizeMode } from './decode';
@@ -38,7 +38,7 @@ export interface ImportOptions {
   background?: Background;
   /** Held out from train when the source has no validation split (0 leaves it to each run). */
   validationFraction?: number;
-  /** Held out from train when the source has no test split. */
+  /** Held out from train when the source has no test split (default DEFAULT_TEST_FRACTION; 0 for none). */
   testFraction?: number;
   seed?: number;
   maxPixels?: number;
@@ -265,7 +265,7 @@ export async function importDataset(options: ImportOptions): Promise<ImportResul
   const background = options.background ?? 'white';
   const channelsWanted = options.channels ?? 'auto';
   const validationFraction = options.validationFraction ?? 0;
-  const testFraction = options.testFraction ?? 0;
+  const testFraction = options.testFraction ?? DEFAULT_TEST_FRACTION;
   const seed = options.seed ?? 42;
   if (!(validationFraction >= 0 && testFraction >= 0 && validationFraction + testFraction < 1)) {
     throw new ImportError(`validation and test fractions must be at least 0 and add up to less than 1; got ${validationFraction} and ${testFraction}`);

@@ -149,6 +149,7 @@ const datasetsEn = {
     validationFraction: 'Validation fraction',
     testFraction: 'Test fraction',
     fractionHint: '0–{max}, when the folders give no split',
+    testFractionHint: '0–{max}, when the folders give no test split: held out per class with the seed, so runs can be evaluated (0 for none)',
     seed: 'Seed',
     optional: 'optional',
     start: 'Import',
@@ -182,6 +183,13 @@ const datasetsEn = {
     facts: '{classes} classes · {input} · {train} train and {test} test images',
     downloadSize: 'Download: {size}',
     licence: 'Licence: {licence}',
+    /** Each entry's licence in the UI's language (the host's catalog states it in English). */
+    licences: {
+      mnist: 'CC BY-SA 3.0 (Yann LeCun and Corinna Cortes)',
+      'fashion-mnist': 'MIT (Zalando Research)',
+      'cifar-10': 'free to use with citation (Krizhevsky, 2009)',
+      'cifar-100': 'free to use with citation (Krizhevsky, 2009)',
+    },
     downloaded: 'Downloaded',
     imported: 'Imported as',
     download: 'Download and import',

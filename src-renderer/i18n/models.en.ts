@@ -87,6 +87,9 @@ const modelsEn = {
   inspecting: 'Computing…',
   totals: {
     trainable: 'Trainable parameters',
+    /** Models with auxiliary classifiers: the two graphs, each labelled. */
+    trainableInference: 'Trainable parameters (inference)',
+    trainableTraining: 'Trainable parameters while training (with the auxiliary heads)',
     nonTrainable: 'Non-trainable parameters',
     macs: 'Multiply-adds (one image)',
     activations: 'Activation memory (batch of {batch})',

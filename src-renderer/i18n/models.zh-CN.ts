@@ -86,6 +86,8 @@ const modelsZhCN: ModelsMessages = {
   inspecting: '计算中…',
   totals: {
     trainable: '可训练参数',
+    trainableInference: '可训练参数（推理）',
+    trainableTraining: '训练时的可训练参数（含辅助分类器）',
     nonTrainable: '不可训练参数',
     macs: '乘加次数（单张图像）',
     activations: '激活内存（批大小 {batch}）',

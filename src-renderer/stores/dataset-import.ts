@@ -7,6 +7,7 @@ import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
 import {
   DatasetImportRequestSchema,
+  DEFAULT_TEST_FRACTION,
   type CatalogName,
   type DatasetImportRequest,
   type DatasetImportResult,
@@ -42,7 +43,7 @@ export interface ImportForm {
 }
 
 export function defaultImportForm(): ImportForm {
-  return { path: '', name: '', size: '', resize: 'squash', channels: 'auto', background: 'white', validationFraction: 0.1, testFraction: 0, seed: 42 };
+  return { path: '', name: '', size: '', resize: 'squash', channels: 'auto', background: 'white', validationFraction: 0.1, testFraction: DEFAULT_TEST_FRACTION, seed: 42 };
 }
 
 /** The request the form describes (without importId); empty optional fields are left out. */

@@ -3,7 +3,7 @@
  * load), the live progress and the chart series fed by `run.progress` events.
  */
 import { defineStore } from 'pinia';
-import { computed, reactive, ref, watch } from 'vue';
+import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import { changedFromRecipe as changedFromRecipeConfig, isActiveStatus, recipeFitsModel } from '../../src-main/contract';
 import type { DatasetInfo, EventMessage, EventOf, ModelInfo, ModelOptions, Recipe, RunDetail, RunStatus, TrainConfigInput } from '../../src-main/contract';
 import type { FieldMessage } from '../lib/issue-messages';
@@ -120,6 +120,8 @@ export const useTrainingStore = defineStore('training', () => {
   const generalError = ref<FieldMessage | null>(null);
 
   const runId = ref<string | null>(null);
+  /** The followed run's model, switches and name, once runs.get answered (charts name their files after it). */
+  const run = shallowRef<Pick<RunDetail, 'id' | 'model' | 'name' | 'modelOptions'> | null>(null);
   const status = ref<RunStatus | null>(null);
   const runError = ref<string | null>(null);
   const progress = ref<TrainingProgress | null>(null);
@@ -303,6 +305,7 @@ export const useTrainingStore = defineStore('training', () => {
    */
   async function attachRun(id: string, options: { adoptConfig?: boolean } = {}): Promise<void> {
     runId.value = id;
+    run.value = null;
     runError.value = null;
     attaching.value = true;
     buffered = [];
@@ -317,6 +320,7 @@ export const useTrainingStore = defineStore('training', () => {
       return;
     }
     const detail = result.value;
+    run.value = { id: detail.id, model: detail.model, name: detail.name, modelOptions: detail.modelOptions };
     status.value = detail.status;
     runError.value = detail.error;
     if (options.adoptConfig && detail.config) {
@@ -467,6 +471,7 @@ export const useTrainingStore = defineStore('training', () => {
     generalError,
     isValid,
     runId,
+    run,
     status,
     runError,
     progress,

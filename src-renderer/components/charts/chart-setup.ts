@@ -1,10 +1,29 @@
 /** Registers the Chart.js parts the workbench uses, once: tree-shaking keeps the rest out. */
-import { Chart, Decimation, type ChartOptions, Legend, LinearScale, LineController, LineElement, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
+import { Chart, Decimation, type ChartOptions, Legend, LinearScale, LineController, LineElement, LogarithmicScale, type Plugin, PointElement, Tooltip } from 'chart.js';
 import zoomPlugin from 'chartjs-plugin-zoom';
 import type { ColorScheme } from '../../composables/useColorScheme';
 import type { SeriesName } from '../../lib/metric-series';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, Decimation, zoomPlugin);
+/**
+ * Canvas text knows no CSS: Chart.js would draw in its own font family, which on a machine without
+ * a CJK font turns Chinese legends and axis titles into boxes. Each chart takes the UI's font stack
+ * (main.css, the bundled CJK face included) from its canvas.
+ */
+const uiFont: Plugin = {
+  id: 'cvbUiFont',
+  beforeInit(chart) {
+    const family = getComputedStyle(chart.canvas).fontFamily;
+    if (family) Chart.defaults.font.family = family;
+  },
+};
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, Decimation, zoomPlugin, uiFont);
+
+// Canvas text does not wait for a web font, nor redraw after one: when a face (a subset of the
+// bundled CJK font) has loaded, draw the charts again so their labels use it.
+globalThis.document?.fonts?.addEventListener('loadingdone', () => {
+  for (const chart of Object.values(Chart.instances)) if (chart.ctx) chart.update('none');
+});
 
 export interface ChartTheme {
   text: string;

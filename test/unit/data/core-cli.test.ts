@@ -56,7 +56,8 @@ describe("Core's dataset methods", () => {
 
   it('imports with progress events, then lists, details, samples and previews the dataset', async () => {
     const result = await call('datasets.import', { source: { kind: 'path', path: folder }, importId: 'ui-1', size: 16, validationFraction: 0.25 });
-    expect(result).toMatchObject({ id: 'pets', classes: ['cat', 'dog', 'fox'], counts: { train: { cat: 9 }, val: { cat: 3 } }, skipped: [{ path: 'dog/bad.jpg' }] });
+    // The default test fraction (0.1) is held out first, then the validation fraction of what is left.
+    expect(result).toMatchObject({ id: 'pets', classes: ['cat', 'dog', 'fox'], counts: { train: { cat: 8 }, val: { cat: 3 }, test: { cat: 1 } }, skipped: [{ path: 'dog/bad.jpg' }] });
     const progress = events.filter((e) => e.event === 'dataset.import.progress');
     expect(progress.length).toBeGreaterThan(1);
     expect(progress.every((e) => e.data.importId === 'ui-1')).toBe(true);
@@ -68,7 +69,7 @@ describe("Core's dataset methods", () => {
       ['pets', false],
     ]);
     const detail = await call('datasets.get', { id: 'pets' });
-    expect(detail).toMatchObject({ trainCount: 27, valCount: 9, classCounts: { train: [9, 9, 9], val: [3, 3, 3], test: [0, 0, 0] }, resize: 'squash' });
+    expect(detail).toMatchObject({ trainCount: 24, valCount: 9, testCount: 3, classCounts: { train: [8, 8, 8], val: [3, 3, 3], test: [1, 1, 1] }, resize: 'squash' });
     expect(detail.report?.skipped).toEqual([{ path: 'dog/bad.jpg', reason: expect.stringMatching(/^not an image/) }]);
     const samples = await call('datasets.samples', { id: 'pets', perClass: 2 });
     expect(samples.map((s) => s.label)).toEqual([0, 0, 1, 1, 2, 2]);
@@ -169,20 +170,26 @@ describe('cvb data', () => {
     const imported = await run(home, 'import', folder, '--name', 'My Pets', '--size', '16', '--json');
     expect(imported.code).toBe(0);
     const result = JSON.parse(imported.out);
-    expect(result).toMatchObject({ id: 'my-pets', name: 'My Pets', classes: ['cat', 'dog', 'fox'], counts: { train: { cat: 12, dog: 12, fox: 12 }, val: {}, test: {} } });
+    // Without --test-fraction a folder with no test/ gets a stratified 10% test split.
+    expect(result).toMatchObject({ id: 'my-pets', name: 'My Pets', classes: ['cat', 'dog', 'fox'], counts: { train: { cat: 11, dog: 11, fox: 11 }, val: {}, test: { cat: 1, dog: 1, fox: 1 } } });
     expect(result.skipped).toEqual([{ path: 'dog/bad.jpg', reason: expect.stringMatching(/^not an image/) }]);
     const list = JSON.parse((await run(home, 'list', '--json')).out);
     expect(list.map((d: { id: string }) => d.id)).toContain('my-pets');
     const shown = JSON.parse((await run(home, 'show', 'my-pets', '--json')).out);
-    expect(shown.classCounts.train).toEqual([12, 12, 12]);
+    expect(shown.classCounts.train).toEqual([11, 11, 11]);
+    expect(shown.testCount).toBe(3);
     expect((await run(home, 'show', 'my-pets')).out).toMatch(/dog\/bad\.jpg: not an image/);
     expect(JSON.parse((await run(home, 'delete', 'my-pets', '--json')).out)).toEqual({ id: 'my-pets' });
+    const noTest = JSON.parse((await run(home, 'import', folder, '--size', '16', '--test-fraction', '0', '--json')).out);
+    expect(noTest.counts).toMatchObject({ train: { cat: 12, dog: 12, fox: 12 }, test: {} });
   });
 
   it('rejects bad flags with the field named', async () => {
     const home = join(work, 'cli-bad');
     await expect(run(home, 'import', folder, '--size', 'big')).rejects.toMatchObject({ error: { field: 'size' } });
     await expect(run(home, 'import', folder, '--size', '4')).rejects.toMatchObject({ error: { code: 'invalid_request', field: 'size' } });
+    await expect(run(home, 'import', folder, '--test-fraction', '0.9')).rejects.toMatchObject({ error: { code: 'invalid_request', field: 'test-fraction' } });
+    await expect(run(home, 'import', folder, '--test-fraction', 'some')).rejects.toMatchObject({ error: { field: 'test-fraction', message: expect.stringContaining('"some"') } });
     await expect(run(home, 'list', '--size', '4')).rejects.toMatchObject({ error: { field: 'size' } });
     await expect(run(home, 'show')).rejects.toMatchObject({ error: { field: 'id' } });
     await expect(run(home, 'show', 'ghost')).rejects.toMatchObject({ error: { code: 'not_found' } });

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_TEST_FRACTION } from '../../../src-main/contract';
 import { channelStats } from '../../../src-main/data/batches';
 import { encodeBmp24 } from '../../../src-main/data/bmp';
 import { CacheSplitReader, memorySource } from '../../../src-main/data/cache';
@@ -83,7 +84,8 @@ describe('importing a messy image folder', () => {
 
   beforeAll(async () => {
     before = snapshot(messy);
-    result = await importDataset({ path: messy, datasetsDir: datasets, size: 16, readFile: readFailing('locked.png') });
+    // Every good image in train (no test split held out), so the counts below are the folder's.
+    result = await importDataset({ path: messy, datasetsDir: datasets, size: 16, testFraction: 0, readFile: readFailing('locked.png') });
   });
 
   it('keeps every good image and reports every bad file with its reason', () => {
@@ -183,6 +185,19 @@ describe('channels and splits', () => {
     expect(split.held.map((i) => [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2][i]).sort()).toEqual([0, 0, 1, 1, 2]);
     expect(stratifiedSplit([0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2], 0.4, 1)).toEqual(split);
     expect(stratifiedSplit([0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2], 0.4, 2)).not.toEqual(split);
+  });
+
+  it('holds out a stratified, seeded test split by default when the folders have none, and none when asked for 0', async () => {
+    const datasetsDir = join(work, 'default-test');
+    const a = await importDataset({ path: root, datasetsDir, size: 8, seed: 3 });
+    expect(DEFAULT_TEST_FRACTION).toBe(0.1);
+    expect(a.counts).toEqual({ train: { zero: 9, one: 9, two: 9 }, val: {}, test: { zero: 1, one: 1, two: 1 } });
+    const b = await importDataset({ path: root, datasetsDir, size: 8, seed: 3 });
+    const [la, lb] = await Promise.all([a.id, b.id].map((id) => loadDataset({ roots: [datasetsDir] }, id)));
+    expect(la.test.count).toBe(3);
+    expect(Buffer.from(la.test.images).equals(Buffer.from(lb.test.images))).toBe(true);
+    const none = await importDataset({ path: root, datasetsDir, size: 8, testFraction: 0 });
+    expect(none.counts.test).toEqual({});
   });
 
   it('uses the train/val/test folders when the source has them', async () => {

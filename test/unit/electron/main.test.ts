@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import builderConfig from '../../../electron.config';
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'cvb-electron-main-'));
 process.env.CVB_HOME = home;
@@ -183,6 +184,23 @@ describe('electron main process', () => {
     expect(escape.status).toBe(404);
     const missing = (await handle(new Request('app://workbench/assets/nothing.js'))) as Response;
     expect(missing.status).toBe(404);
+  });
+
+  it('serves the bundled CJK font faces the stylesheet names, as font/woff2, from the packaged files', async () => {
+    const handle = fake.protocolHandlers.get('app')!;
+    const assets = path.resolve('dist/renderer/assets');
+    const css = fs.readdirSync(assets).filter((file) => file.endsWith('.css')).map((file) => fs.readFileSync(path.join(assets, file), 'utf8')).join('');
+    const faces = [...css.matchAll(/@font-face\{[^}]*font-family:Noto Sans SC[^}]*\}/g)].map(([face]) => face);
+    expect(faces.length).toBeGreaterThan(90);
+    const files = faces.map((face) => /url\(\.\/([^)]+\.woff2)\)/.exec(face)?.[1]);
+    // Every face from a file beside the stylesheet (the CSP allows no data: fonts), none as woff.
+    expect(files.filter((file) => file === undefined)).toEqual([]);
+    expect(css).not.toMatch(/\.woff\)|data:font/);
+    const font = (await handle(new Request(`app://workbench/assets/${files[0]}`))) as Response;
+    expect(font.status).toBe(200);
+    expect(font.headers.get('content-type')).toBe('font/woff2');
+    expect(Buffer.from(await font.arrayBuffer()).subarray(0, 4).toString('latin1')).toBe('wOF2');
+    expect(builderConfig.files).toContain('dist/renderer/**');
   });
 
   it('answers system.info over IPC from the main frame, from the real workbench', async () => {

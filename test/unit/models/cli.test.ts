@@ -12,6 +12,12 @@ import { createWorkbench, type Workbench } from '../../../src-main/core/workbenc
 import { listModels, modelParamCount } from '../../../src-main/zoo';
 import { buildMain, distMain, repoRoot } from '../helpers/build';
 
+/**
+ * GoogLeNet's two auxiliary heads as torchvision builds them (13,004,888 with aux_logits minus
+ * 6,624,904 without = 6,379,984), on top of this zoo's 7,005,832 (the paper's 5×5 third branch).
+ */
+const GOOGLENET_TRAINING_PARAMS = 7_005_832 + 6_379_984;
+
 const opened: Workbench[] = [];
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((workbench) => workbench.close()));
@@ -61,8 +67,10 @@ describe('cvb inspect (in process)', () => {
     const { code, stdout } = await runInspect(['resnet50', '--json']);
     expect(code).toBe(0);
     const printed = JSON.parse(stdout);
-    expect(Object.keys(printed)).toEqual(['name', 'input', 'classes', 'params', 'macs', 'layers']);
+    expect(Object.keys(printed)).toEqual(['name', 'input', 'classes', 'params', 'trainingParams', 'macs', 'layers']);
     expect(printed).toMatchObject({ name: 'resnet50', input: [224, 224, 3], classes: 1000, params: { trainable: 25_557_032 } });
+    // No auxiliary heads: the training graph is the inference graph.
+    expect(printed.trainingParams).toEqual(printed.params);
     expect(printed.macs / 4.0895e9).toBeCloseTo(1, 1);
     expect(Object.keys(printed.layers[1])).toEqual(['name', 'type', 'outputShape', 'params', 'macs']);
     expect(printed.layers[1]).toMatchObject({ name: 'conv1_conv', type: 'Conv2D', outputShape: [112, 112, 64], params: 9408 });
@@ -77,6 +85,23 @@ describe('cvb inspect (in process)', () => {
     expect(se.params.trainable).toBeGreaterThan(small.params.trainable);
     expect((await runInspect(['inception_v3', '--json'])).stdout).toContain('"input":[299,299,3]');
     expect(JSON.parse((await runInspect(['densenet_bc_100_k12', '--json'])).stdout)).toMatchObject({ input: [32, 32, 3], classes: 10 });
+  });
+
+  it('counts the training graph of models with auxiliary heads apart, in --json and in the table', async () => {
+    const inception = JSON.parse((await runInspect(['inception_v3', '--json'])).stdout);
+    expect(inception.params.trainable).toBe(23_834_568);
+    expect(inception.trainingParams.trainable).toBe(27_161_264);
+    expect(inception.layers.some((layer: { name: string }) => layer.name.startsWith('aux'))).toBe(false);
+    const googlenet = JSON.parse((await runInspect(['googlenet', '--json'])).stdout);
+    expect(googlenet.params.trainable).toBe(7_005_832);
+    expect(googlenet.trainingParams.trainable).toBe(GOOGLENET_TRAINING_PARAMS);
+    const withoutAux = JSON.parse((await runInspect(['googlenet', '--option', 'auxHeads=false', '--json'])).stdout);
+    expect(withoutAux.trainingParams).toEqual(withoutAux.params);
+
+    const { stdout } = await runInspect(['inception_v3']);
+    expect(stdout).toMatch(/trainable params\s+23,834,568 for inference, 27,161,264 while training \(auxiliary heads included\)/);
+    expect(stdout).toMatch(/non-trainable params\s+[\d,]+ for inference, [\d,]+ while training/);
+    expect((await runInspect(['resnet20'])).stdout).not.toContain('while training');
   });
 
   it('prints a readable table without --json', async () => {

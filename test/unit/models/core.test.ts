@@ -66,7 +66,9 @@ describe('models.inspect', () => {
 
   it('uses the variant defaults: 224/1000, 299 for inception_v3, 32/10 for the small ones', async () => {
     expect(await inspect({ name: 'resnet50' })).toMatchObject({ input: [224, 224, 3], classes: 1000, params: { trainable: 25_557_032 } });
-    expect(await inspect({ name: 'inception_v3' })).toMatchObject({ input: [299, 299, 3], classes: 1000 });
+    // The auxiliary head exists only in the graph the trainer builds: torchvision's 27,161,264 counts it.
+    expect(await inspect({ name: 'inception_v3' })).toMatchObject({ input: [299, 299, 3], classes: 1000, params: { trainable: 23_834_568 }, trainingParams: { trainable: 27_161_264 } });
+    expect((await inspect({ name: 'inception_v3', options: { auxHeads: false } })).trainingParams.trainable).toBe(23_834_568);
     expect(await inspect({ name: 'resnet20' })).toMatchObject({ input: [32, 32, 3], classes: 10, params: { trainable: modelParamCount('resnet20') } });
   });
 

@@ -3,6 +3,7 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CatalogEntryInfo, DatasetDetail, DatasetImportResult, DatasetInfo, Result } from '../../../src-main/contract';
+import { CATALOG as HOST_CATALOG } from '../../../src-main/data/catalog-entries';
 import { createAppI18n } from '../../../src-renderer/i18n';
 import datasetsEn from '../../../src-renderer/i18n/datasets.en';
 import datasetsZhCN from '../../../src-renderer/i18n/datasets.zh-CN';
@@ -227,7 +228,9 @@ describe('Datasets screen', () => {
   });
 
   it('builds the request the contract expects from the form', () => {
-    const checked = validateImportForm({ ...defaultImportForm(), path: ' /data/pets ', name: '  Pets ', size: '96', resize: 'pad', channels: '1', background: 'black', testFraction: 0.1 });
+    // The form opens with a 10% test split, as the host defaults to; 0.2 here is the user's choice.
+    expect(defaultImportForm().testFraction).toBe(0.1);
+    const checked = validateImportForm({ ...defaultImportForm(), path: ' /data/pets ', name: '  Pets ', size: '96', resize: 'pad', channels: '1', background: 'black', testFraction: 0.2 });
     expect(checked.ok).toBe(true);
     expect(checked.ok && checked.request).toEqual({
       source: { kind: 'path', path: '/data/pets' },
@@ -237,7 +240,7 @@ describe('Datasets screen', () => {
       channels: 1,
       background: 'black',
       validationFraction: 0.1,
-      testFraction: 0.1,
+      testFraction: 0.2,
       seed: 42,
     });
   });
@@ -250,7 +253,7 @@ describe('Datasets screen', () => {
     await wrapper.get('[data-testid="dataset-import-button"]').trigger('click');
     await settle();
     const id = importId(client);
-    expect(client.callsOf('datasets.import')[0]).toMatchObject({ source: { kind: 'path', path: '/data/pets' }, validationFraction: 0.1 });
+    expect(client.callsOf('datasets.import')[0]).toMatchObject({ source: { kind: 'path', path: '/data/pets' }, validationFraction: 0.1, testFraction: 0.1 });
     expect(wrapper.get('[data-testid="dataset-import-button"]').attributes('disabled')).toBeDefined();
 
     const progress = () => wrapper.get('[data-testid="dataset-import-progress"]');
@@ -431,5 +434,18 @@ describe('Datasets screen', () => {
     expect(keys(datasetsZhCN).sort()).toEqual(keys(datasetsEn).sort());
     const { wrapper } = await mountView(datasetsClient(), 'zh-CN');
     expect(wrapper.get('[data-testid="dataset-row-fashion-mnist-subset"]').text()).toContain('内置');
+  });
+
+  it('states each catalog licence in the UI language: the host\'s words in English, translated in Chinese', async () => {
+    expect(datasetsEn.catalog.licences).toEqual(Object.fromEntries(HOST_CATALOG.map((entry) => [entry.name, entry.licence])));
+    expect(Object.keys(datasetsZhCN.catalog.licences).sort()).toEqual(HOST_CATALOG.map((entry) => entry.name).sort());
+    const english = await mountView(datasetsClient());
+    expect(english.wrapper.get('[data-testid="catalog-card-cifar-10"]').text()).toContain('Licence: free to use with citation (Krizhevsky, 2009)');
+    english.wrapper.unmount();
+    const { wrapper } = await mountView(datasetsClient(), 'zh-CN');
+    const cifar = wrapper.get('[data-testid="catalog-card-cifar-10"]').text();
+    expect(cifar).toContain('许可：可免费使用，须注明出处（Krizhevsky，2009）');
+    expect(cifar).not.toMatch(/free|citation/);
+    expect(wrapper.get('[data-testid="catalog-card-mnist"]').text()).toContain('CC BY-SA 3.0 许可');
   });
 });

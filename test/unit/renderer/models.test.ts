@@ -55,6 +55,7 @@ function fakeInspection(params: { name: string; input: [number, number, number];
     batchSize: params.batchSize,
     options: params.options as ModelInspection['options'],
     params: { trainable, nonTrainable: all - trainable },
+    trainingParams: { trainable, nonTrainable: all - trainable },
     macs: layers.reduce((sum, layer) => sum + layer.macs, 0),
     activationBytes: elements * 4 * params.batchSize,
     layers,
@@ -94,9 +95,10 @@ async function mountView(client = modelsClient()) {
   setActivePinia(pinia);
   useConnectionStore().attach(client);
   await useSystemStore().load();
-  const wrapper = mount(ModelsView, { global: { plugins: [pinia, i18n()] }, attachTo: document.body });
+  const messages = i18n();
+  const wrapper = mount(ModelsView, { global: { plugins: [pinia, messages] }, attachTo: document.body });
   await waitForInspection();
-  return { wrapper, client, models: useModelsStore(), training: useTrainingStore() };
+  return { wrapper, client, messages, models: useModelsStore(), training: useTrainingStore() };
 }
 
 const inspectCalls = (client: FakeClient) => client.callsOf('models.inspect') as Array<{ name: string; input: number[]; classes: number; batchSize: number; options: Record<string, unknown> }>;
@@ -220,6 +222,28 @@ describe('Models screen', () => {
     expect(rowNames(wrapper).at(-1)).toBe('conv2_block1_1_conv');
     await inspector().get('[data-testid="models-inspector-filter"]').setValue('bn');
     expect(rowNames(wrapper)).toEqual(['conv1_bn']);
+  });
+
+  it('shows both parameter counts, labelled, when the training graph has auxiliary heads; one otherwise', async () => {
+    const { wrapper, client, messages } = await mountView();
+    const inspector = () => wrapper.get('[data-testid="models-inspector"]');
+    expect(inspector().get('[data-testid="models-total-trainable"]').text()).toContain('Trainable parameters');
+    expect(inspector().get('[data-testid="models-total-trainable"]').text()).not.toContain('inference');
+    expect(inspector().find('[data-testid="models-total-trainableTraining"]').exists()).toBe(false);
+
+    client.handle('models.inspect', (raw) => {
+      const inspection = fakeInspection(raw as Parameters<typeof fakeInspection>[0]);
+      return { ok: true, value: { ...inspection, params: { trainable: 23_834_568, nonTrainable: 34_432 }, trainingParams: { trainable: 27_161_264, nonTrainable: 34_944 } } };
+    });
+    await wrapper.get('[data-testid="models-input"]').setValue('299');
+    await waitForInspection();
+    expect(inspector().get('[data-testid="models-total-trainable"]').text()).toBe('Trainable parameters (inference)23,834,568');
+    expect(inspector().get('[data-testid="models-total-trainableTraining"]').text()).toBe('Trainable parameters while training (with the auxiliary heads)27,161,264');
+
+    messages.global.locale.value = 'zh-CN';
+    await settle();
+    expect(inspector().get('[data-testid="models-total-trainable"]').text()).toBe('可训练参数（推理）23,834,568');
+    expect(inspector().get('[data-testid="models-total-trainableTraining"]').text()).toBe('训练时的可训练参数（含辅助分类器）27,161,264');
   });
 
   it('draws the block diagram from the layer list, one box per name prefix', async () => {
