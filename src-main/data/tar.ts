@@ -89,7 +89,7 @@ interface MetaRecord {
  * tar-stream to report.
  */
 class TarMetaCap extends Transform {
-  private header = Buffer.alloc(0);
+  private header: Buffer = Buffer.alloc(0);
   /** Bytes of the current entry's data (with its padding) still to pass before the next header. */
   private dataLeft = 0;
   /** The pax or long-name record being read. */
