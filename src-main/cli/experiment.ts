@@ -4,11 +4,13 @@
  *   experiment run --builtin NAME [--seeds N] [--max-steps N]
  *   experiment list | show ID | stop ID | resume ID | extend ID --seeds N | delete ID
  *   experiment builtin | report ID [--format html|csv] [--out PATH]
+ *   experiment export ID --kind pytorch [--out DIR]   one PyTorch DDP job per arm and seed (issue 14)
+ *   experiment import DIR                             the jobs folder after its jobs ran: the experiment comes home
  * `run`, `resume` and `extend` follow the experiment to its end in this process (Ctrl+C stops it;
  * `resume` continues it, interrupted runs from their checkpoints).
  */
-import { copyFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { copyFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import {
   DEFAULT_TRAIN_CONFIG,
   type ApiError,
@@ -42,9 +44,11 @@ const OPTIONS = {
   name: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
+  kind: { type: 'string' },
 } as const;
 
-const ACTIONS = ['run', 'list', 'show', 'stop', 'resume', 'extend', 'delete', 'builtin', 'report'];
+const ACTIONS = ['run', 'list', 'show', 'stop', 'resume', 'extend', 'delete', 'builtin', 'report', 'export', 'import'];
+const EXPORT_KINDS = ['pytorch'];
 const ENDED: readonly ExperimentStatus[] = ['completed', 'failed', 'stopped'];
 
 /** Request field → flag, so that an error names what the user typed. */
@@ -196,10 +200,16 @@ export const experimentCommand = defineCommand(OPTIONS, true, async (context, { 
   if (!ACTIONS.includes(action)) throw invalid('action', `experiment: unknown action "${action}"; use ${ACTIONS.join(', ')}`);
   if (extra.length) throw invalid(undefined, `unexpected arguments: ${extra.join(' ')}`);
   const needsId = !['run', 'list', 'builtin'].includes(action);
+  if (action === 'import' && !id) throw invalid('folder', "experiment import: give the experiment's jobs folder (the one `experiment export` wrote, with runs/ from its jobs)");
+  if (action === 'import' && !existsSync(id!)) throw invalid('folder', `experiment import: no folder at ${id}`);
   if (needsId && !id) throw invalid('id', `experiment ${action}: give an experiment id (see \`cvb experiment list\`)`);
   if (!needsId && id) throw invalid(undefined, `unexpected argument: ${id}`);
   if (v.format !== undefined && !['html', 'csv'].includes(v.format)) throw invalid('format', `--format must be html or csv (received "${v.format}")`);
   const request = action === 'run' ? withoutUndefined(createRequest(v, options)) : null;
+  if (action === 'export' && v.kind === undefined) throw invalid('kind', `--kind: what to export the experiment as: ${EXPORT_KINDS.join(', ')} (its report is \`experiment report ID\`)`);
+  if (v.kind !== undefined && (action !== 'export' || !EXPORT_KINDS.includes(v.kind))) {
+    throw invalid('kind', action === 'export' ? `--kind must be ${EXPORT_KINDS.join(', ')} (received "${v.kind}")` : `--kind: only \`experiment export\` takes a kind (received "${v.kind}")`);
+  }
   if (action === 'extend' && v.seeds === undefined) throw invalid('seeds', '--seeds: how many seeds to add to every arm');
 
   const workbench = await context.open('cli');
@@ -241,6 +251,27 @@ export const experimentCommand = defineCommand(OPTIONS, true, async (context, { 
         const list = await call(workbench, 'experiments.builtin', {});
         if (context.json) printJson(list);
         else process.stdout.write(`${table(['name', 'idea', 'varies', 'runs (3 seeds)'], list.map((b) => [b.name, b.title, `${b.vary.field}: ${b.vary.values.join(', ')}`, b.runs]))}\n`);
+        return 0;
+      }
+      case 'export': {
+        const jobs = await call(workbench, 'experiments.exportJobs', { id: id!, out: v.out === undefined ? undefined : resolve(v.out) });
+        if (context.json) printJson(jobs);
+        else {
+          process.stdout.write(`${jobs.path}  (${jobs.tasks} jobs: ${jobs.arms.length} arms × ${jobs.tasks / jobs.arms.length} seeds)\n`);
+          process.stdout.write(`${table(['arm', 'trainable parameters'], jobs.arms.map((arm) => [String(arm.value), arm.trainableParameters.toLocaleString('en-US')]))}\n`);
+          process.stdout.write(`launch: ${join(jobs.path, 'run_all.sh')} [N] (one machine) or sbatch slurm_array.sbatch (Slurm); bring it back: cvb experiment import ${jobs.path}\n`);
+        }
+        return 0;
+      }
+      case 'import': {
+        const imported = await call(workbench, 'experiments.import', { source: { path: resolve(id!) } });
+        if (context.json) {
+          printJson(imported);
+          return 0;
+        }
+        process.stdout.write(`imported experiment ${imported.id}: ${imported.imported.length} of ${imported.total} runs`);
+        process.stdout.write(imported.missing.length ? ` (no results yet: ${imported.missing.join(', ')}; \`experiment resume ${imported.id}\` trains them here)\n\n` : '\n\n');
+        printDetail(await call(workbench, 'experiments.get', { id: imported.id }));
         return 0;
       }
       default: {

@@ -47,6 +47,8 @@ commands:
   experiment run --builtin NAME [--seeds N] [--max-steps N]   a paper's idea with error bars
   experiment list | show ID | stop ID | resume ID | extend ID --seeds N | delete ID | builtin
           | report ID [--format html|csv] [--out PATH]
+  experiment export ID --kind pytorch [--out DIR]   one PyTorch DDP job per arm and seed, run_all.sh, Slurm array
+  experiment import DIR   the exported folder after its jobs ran: runs imported, the experiment rebuilt
 
 options:
   --home DIR   data folder (default: CVB_HOME, else the desktop app's user-data folder)

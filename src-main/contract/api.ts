@@ -44,7 +44,14 @@ import {
   RunImportRequestSchema,
   RunUpdateRequestSchema,
 } from './schemas';
-import { RunJobExportRequestSchema, RunJobExportResponseSchema } from './jobs';
+import {
+  ExperimentImportRequestSchema,
+  ExperimentImportResponseSchema,
+  ExperimentJobExportRequestSchema,
+  ExperimentJobExportResponseSchema,
+  RunJobExportRequestSchema,
+  RunJobExportResponseSchema,
+} from './jobs';
 import { ModelInfoSchema, ModelInspectionSchema, ModelInspectRequestSchema } from './models';
 import {
   BuiltinExperimentSchema,
@@ -169,8 +176,12 @@ export const methods = {
   'experiments.builtin': { request: empty, response: z.array(BuiltinExperimentSchema) },
   /** An HTML report (charts as inline SVG, the table, the verdicts) or the per-run CSV. */
   'experiments.report': { request: ExperimentReportRequestSchema, response: ExperimentReportResponseSchema },
-  // Beyond one machine (issue 14): a run as a PyTorch DDP job folder; its results come back by runs.import.
+  // Beyond one machine (issue 14): a run or an experiment as PyTorch DDP jobs; their results come back by runs.import and experiments.import.
   'runs.exportJob': { request: RunJobExportRequestSchema, response: RunJobExportResponseSchema },
+  /** The experiment as PyTorch jobs (one per arm and seed) with a shell script and a Slurm array file. */
+  'experiments.exportJobs': { request: ExperimentJobExportRequestSchema, response: ExperimentJobExportResponseSchema },
+  /** An experiment's jobs folder: every run its jobs wrote is imported, and the experiment is rebuilt around them (stopped where slots are empty). */
+  'experiments.import': { request: ExperimentImportRequestSchema, response: ExperimentImportResponseSchema },
 } as const;
 
 export type Methods = typeof methods;

@@ -43,6 +43,14 @@ export const HOST_PATH_METHODS: { [M in MethodName]?: HostPathMethod<M> } = {
     find: ({ out }) => at(['out'], out),
     instead: 'leave out empty: the job folder is written to the exports folder',
   },
+  'experiments.exportJobs': {
+    find: ({ out }) => at(['out'], out),
+    instead: 'leave out empty: the jobs folder is written to the exports folder',
+  },
+  'experiments.import': {
+    find: ({ source }) => at(['source', 'path'], source.path),
+    instead: 'copy the jobs folder under a --data-root folder of the server and name it there',
+  },
 };
 
 /** The host paths in a parsed request, in request order. */

@@ -8,7 +8,6 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   EXPERIMENT_LIMITS,
-  RUN_META_LIMITS,
   type DatasetInfo,
   type EventMessage,
   type ExperimentSummary,
@@ -57,6 +56,10 @@ export interface ExperimentServiceOptions {
 
 export interface ExperimentService {
   handlers: Handlers<ExperimentMethod>;
+  /** The experiments on disk (the import of an experiment's jobs writes one). */
+  store: ExperimentStore;
+  /** One experiment as `experiments.list` lists it. */
+  summary(id: string): ExperimentSummary;
   /** Relays a run's status change to its experiment and moves the queue on. */
   onEvent(message: EventMessage): void;
   /** Starts the queue (at start-up: interrupted runs resume). */
@@ -69,13 +72,15 @@ function unwrap<T>(result: Result<unknown>): T {
   return result.value as T;
 }
 
-/** Experiment errors of the lower layer as contract errors. */
-const guarded = guardedBy((error) => {
+/** Experiment errors of the lower layer as contract errors; anything else unchanged. */
+export function toExperimentError(error: unknown): unknown {
   if (error instanceof ExperimentInputError) return new WorkbenchError(error.error);
   if (error instanceof ExperimentNotFoundError) return new WorkbenchError({ code: 'not_found', field: 'id', message: error.message });
   if (error instanceof InvalidExperimentIdError) return new WorkbenchError({ code: 'invalid_request', field: 'id', message: error.message });
   return error;
-});
+}
+
+const guarded = guardedBy(toExperimentError);
 
 export function createExperimentService(options: ExperimentServiceOptions): ExperimentService {
   const store = new ExperimentStore(options.home);
@@ -117,7 +122,7 @@ export function createExperimentService(options: ExperimentServiceOptions): Expe
     {
       async start(config, meta) {
         const run = unwrap<{ id: string }>(await options.request('runs.start', config));
-        options.runs.updateMeta(run.id, { ...meta, name: meta.name.slice(0, RUN_META_LIMITS.name) });
+        options.runs.updateMeta(run.id, meta);
         return run.id;
       },
       async resume(id) {
@@ -249,6 +254,8 @@ export function createExperimentService(options: ExperimentServiceOptions): Expe
   }
 
   return {
+    store,
+    summary: (id) => summaryOf(store.read(id)),
     handlers: {
       'experiments.list': () => store.list().map(summaryOf),
       'experiments.get': guarded(({ id }) => analyzeExperiment(store.read(id), readRun)),

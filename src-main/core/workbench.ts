@@ -81,7 +81,6 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     workerEnv: options.workerEnv,
     isRunning: (id) => runs.isRunning(id),
   });
-  const jobs = createJobService({ store, locations: datasets.locations, exportsDir: join(options.home, 'exports'), version: options.version ?? '0.0.0' });
   const listeners = new Set<(message: EventMessage) => void>();
   let experiments: ExperimentService | null = null;
   let lastBackend: BackendReport | null = null;
@@ -135,6 +134,14 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     isRunning: (id) => runs.isRunning(id),
     emit,
     drive: options.mode === 'cli' ? 'own' : 'all',
+  });
+  const jobs = createJobService({
+    store,
+    experiments: experiments.store,
+    experimentSummary: (id) => experiments!.summary(id),
+    locations: datasets.locations,
+    exportsDir: join(options.home, 'exports'),
+    version: options.version ?? '0.0.0',
   });
   const handlers: Handlers<MethodName> = {
     ...experiments.handlers,

@@ -5,7 +5,7 @@
  * where the last host left off, and interrupted runs resume from their checkpoints.
  */
 import type { RunStatus, TrainConfig } from '../contract';
-import { runConfigOf, slotsInOrder, type ExperimentRecord, type ExperimentStore } from './store';
+import { runConfigOf, slotRunMeta, slotsInOrder, type ExperimentRecord, type ExperimentStore } from './store';
 
 /** What the queue needs of the host's runs (Core's run methods). */
 export interface RunControl {
@@ -86,11 +86,7 @@ export class ExperimentQueue {
         const status = id ? this.runs.status(id) : null;
         try {
           if (id === null || status === null) {
-            const value = record.arms[arm].value;
-            const runId = await this.runs.start(runConfigOf(record, arm, seed), {
-              name: `${record.name}: ${String(value)}, seed ${seed + 1}`,
-              tags: [record.id],
-            });
+            const runId = await this.runs.start(runConfigOf(record, arm, seed), slotRunMeta(record, arm, seed));
             this.store.update(record.id, (r) => {
               r.arms[arm].runs[seed] = runId;
             });

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import {
   EXPERIMENT_ID_PATTERN,
+  RUN_META_LIMITS,
   type ExperimentMetric,
   type PaperClaim,
   type SwitchValue,
@@ -131,6 +132,11 @@ export class ExperimentStore {
 /** The run config of one arm and seed. */
 export function runConfigOf(record: ExperimentRecord, arm: number, seed: number): TrainConfig {
   return { ...record.arms[arm].config, seed: record.firstSeed + seed };
+}
+
+/** The name and tags of the run in one slot: named after the experiment, arm and seed, tagged with the experiment's id. */
+export function slotRunMeta(record: ExperimentRecord, arm: number, seed: number): { name: string; tags: string[] } {
+  return { name: `${record.name}: ${String(record.arms[arm].value)}, seed ${seed + 1}`.slice(0, RUN_META_LIMITS.name), tags: [record.id] };
 }
 
 /** Slots in the order they run: seed by seed across arms, so paired results come early. */

@@ -24,6 +24,12 @@ export class RunFolderError extends Error {
 export function findRunFolder(dir: string): string {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new RunFolderError('source.path', `source.path: no folder at ${dir}`);
   if (existsSync(join(dir, 'run.json'))) return dir;
+  if (existsSync(join(dir, 'experiment.json'))) {
+    throw new RunFolderError(
+      'source.path',
+      `source.path: ${dir} is an experiment's jobs folder; import it as the experiment with \`cvb experiment import ${dir}\` (or drop it on the Experiments screen)`,
+    );
+  }
   const runs = readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'run.json')));
   if (runs.length === 1) return join(dir, runs[0].name);
   throw new RunFolderError(
@@ -73,10 +79,6 @@ function readRecord(dir: string): RunRecord {
   return record;
 }
 
-/**
- * Imports the run folder at `source` (see findRunFolder) into the store. A run still marked
- * running (its job was killed, or is still going) arrives interrupted.
- */
 /** Checks a run folder without importing it: its run.json and every checkpoint's weights. */
 export function checkRunFolder(dir: string): RunRecord {
   const record = readRecord(dir);
@@ -84,6 +86,10 @@ export function checkRunFolder(dir: string): RunRecord {
   return record;
 }
 
+/**
+ * Imports the run folder at `source` (see findRunFolder) into the store. A run still marked
+ * running (its job was killed, or is still going) arrives interrupted.
+ */
 export function importRunFolder(store: RunStore, source: string): RunRecord {
   const dir = findRunFolder(source);
   const record = checkRunFolder(dir);

@@ -9,7 +9,7 @@
  */
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TrainConfigSchema, type DatasetInfo, type TrainConfig } from '../contract';
 import type { RunRecord } from '../store/runs';
@@ -145,14 +145,27 @@ export async function describeJob({ record, dataset, datasetPath, workbenchVersi
 }
 
 /**
- * Writes the job folder at `target` whole or not at all (built beside it, then renamed); an
- * existing folder there is replaced only if it is itself a job folder. `extra` adds files by
- * relative path (an experiment's arms/<k>/job.json and launchers).
+ * Refuses an export target that holds something: a file, or a folder with anything in it. With
+ * `replaceJob` a run's job folder is the exception (exported again after a change), unless its jobs
+ * have written results into it (runs/), which a new export would delete.
  */
-export function writeJobFolder(job: JobFile, target: string, extra: Record<string, string> = {}): string[] {
-  if (existsSync(target) && !existsSync(join(target, 'job.json'))) {
-    throw new JobExportError('out', `${target} exists and is not a job folder; choose a new or empty path`);
-  }
+export function checkJobTarget(target: string, replaceJob: boolean): void {
+  if (!existsSync(target)) return;
+  if (!statSync(target).isDirectory()) throw new JobExportError('out', `${target} is a file; choose a new or empty folder`);
+  const entries = readdirSync(target);
+  if (entries.length === 0) return;
+  if (replaceJob && entries.includes('job.json') && !entries.includes('runs') && !entries.includes('experiment.json')) return;
+  const what = entries.includes('runs') ? 'holds the results of its jobs (runs/)' : `is not empty (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', ...' : ''})`;
+  throw new JobExportError('out', `${target} ${what}; choose a new or empty folder`);
+}
+
+/**
+ * Writes the job folder at `target` whole or not at all (built beside it, then renamed); see
+ * checkJobTarget for what may already be there. `extra` adds files by relative path (an
+ * experiment's arms/<k>/job.json and launchers).
+ */
+export function writeJobFolder(job: JobFile, target: string, extra: Record<string, string> = {}, replaceJob = true): string[] {
+  checkJobTarget(target, replaceJob);
   mkdirSync(dirname(target), { recursive: true });
   const tmp = `${target}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });

@@ -2,6 +2,7 @@
  * The Experiments screen: the experiments, the built-in paper experiments, the one open in detail
  * (arms with bands, intervals and the verdict), and the draft of a new one (from a built-in or
  * from a run's configuration). `experiment.status` events refresh the list and the open detail.
+ * An experiment goes to a cluster as PyTorch jobs and comes back by importing their folder.
  */
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
@@ -11,6 +12,8 @@ import type {
   EventMessage,
   ExperimentCreateRequest,
   ExperimentDetail,
+  ExperimentImportResponse,
+  ExperimentJobExportResponse,
   ExperimentSummary,
   SwitchValue,
 } from '../../src-main/contract';
@@ -125,6 +128,10 @@ export const useExperimentsStore = defineStore('experiments', () => {
   }
 
   const report = (id: string, format: 'html' | 'csv') => act('report', () => connection.call('experiments.report', { id, format, inline: true }));
+  /** Writes one PyTorch DDP job per arm and seed, with launchers, in a new folder on the host. */
+  const exportJobs = (id: string): Promise<ExperimentJobExportResponse | null> => act('export-jobs', () => connection.call('experiments.exportJobs', { id }));
+  /** Imports an experiment's jobs folder on the host (its runs, and the experiment around them). */
+  const importJobs = (path: string): Promise<ExperimentImportResponse | null> => act('import', () => connection.call('experiments.import', { source: { path } }));
 
   function handleEvent(message: EventMessage): void {
     if (message.event === 'experiment.status') {
@@ -139,5 +146,5 @@ export const useExperimentsStore = defineStore('experiments', () => {
 
   connection.onEvent(handleEvent);
 
-  return { experiments, builtins, detail, openId, loading, error, actionError, busy, draft, creating, refresh, open, close, draftFromRun, create, stop, resume, extend, remove, report, handleEvent };
+  return { experiments, builtins, detail, openId, loading, error, actionError, busy, draft, creating, refresh, open, close, draftFromRun, create, stop, resume, extend, remove, report, exportJobs, importJobs, handleEvent };
 });

@@ -1,19 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TrainConfigSchema } from '../../../src-main/contract';
 import { RunStore } from '../../../src-main/store/runs';
-import { buildMain, distMain } from '../helpers/build';
+import { buildMain, runCli as cvb } from '../helpers/build';
 import { pythonWithTorch, runPython } from './python';
-
-function cvb(args: string[], home: string) {
-  const result = spawnSync(process.execPath, [join(distMain, 'cli.js'), ...args, '--home', home], { encoding: 'utf8', timeout: 300_000 });
-  const lines = result.stdout.trim().split('\n').filter(Boolean);
-  return { code: result.status, json: lines.map((line) => JSON.parse(line)), stdout: result.stdout, stderr: result.stderr };
-}
 
 let python: string;
 beforeAll(() => {
@@ -96,6 +89,14 @@ describe('a PyTorch DDP job, round trip', () => {
     const refused = cvb(['runs', 'export', run.id, '--kind', 'pytorch', '--out', occupied, '--json'], home);
     expect(refused.json[0].error).toMatchObject({ code: 'invalid_request', field: 'out' });
     expect(readFileSync(occupied, 'utf8')).toBe('not a job');
+    // A job folder is exported again in place, until its jobs have written results into it.
+    const jobDir = join(home, 'job');
+    expect(cvb(['runs', 'export', run.id, '--kind', 'pytorch', '--out', jobDir, '--json'], home).code).toBe(0);
+    expect(cvb(['runs', 'export', run.id, '--kind', 'pytorch', '--out', jobDir, '--json'], home).code).toBe(0);
+    mkdirSync(join(jobDir, 'runs', 'r1'), { recursive: true });
+    const results = cvb(['runs', 'export', run.id, '--kind', 'pytorch', '--out', jobDir, '--json'], home);
+    expect(results.json[0].error).toMatchObject({ code: 'invalid_request', field: 'out', message: expect.stringContaining('holds the results of its jobs (runs/)') });
+    expect(existsSync(join(jobDir, 'runs', 'r1'))).toBe(true);
     const kind = cvb(['runs', 'export', run.id, '--kind', 'torch', '--json'], home);
     expect(kind.json[0].error).toMatchObject({ field: 'kind', message: expect.stringMatching(/received "torch"/) });
 

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { join } from 'node:path';
 
@@ -12,6 +12,13 @@ export function buildMain(): void {
   if (built) return;
   execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build-main.mjs'), '--quiet'], { cwd: repoRoot, stdio: 'inherit' });
   built = true;
+}
+
+/** Runs the bundled `cvb` on a home folder; its stdout lines parsed as JSON (with --json). */
+export function runCli(args: string[], home: string, timeout = 300_000) {
+  const result = spawnSync(process.execPath, [join(distMain, 'cli.js'), ...args, '--home', home], { encoding: 'utf8', timeout });
+  const lines = result.stdout.trim().split('\n').filter(Boolean);
+  return { code: result.status, lines, json: lines.map((line) => JSON.parse(line)), stdout: result.stdout, stderr: result.stderr };
 }
 
 /**

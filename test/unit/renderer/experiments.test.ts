@@ -158,3 +158,84 @@ describe('Experiments screen', () => {
     wrapper.unmount();
   });
 });
+
+describe('an experiment on a cluster', () => {
+  const ID = 'exp-20261205-080000-abcd';
+
+  function mountScreen(fake: FakeClient, locale: 'en' | 'zh-CN' = 'en') {
+    vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    useConnectionStore().attach(fake);
+    return mount(ExperimentsView, { global: { plugins: [pinia, createAppI18n(locale)] } });
+  }
+
+  afterEach(() => {
+    delete window.cvbFiles;
+  });
+
+  it.each(['en', 'zh-CN'] as const)('"Export for a cluster" writes the jobs on the host and says where (%s)', async (locale) => {
+    const fake = client().handle('experiments.exportJobs', () => ({
+      ok: true,
+      value: { path: `/home/u/exports/${ID}-pytorch-jobs`, files: ['experiment.json', 'run_all.sh'], tasks: 6, arms: [{ value: 'relu', trainableParameters: 10 }, { value: 'sigmoid', trainableParameters: 10 }] },
+    }));
+    useNavigationStore().openExperiment(ID);
+    const wrapper = mountScreen(fake, locale);
+    await settle(10);
+    const button = wrapper.get('[data-testid="experiment-export-jobs"]');
+    expect(button.text()).toBe(locale === 'en' ? 'Export for a cluster' : '导出为集群作业');
+    await button.trigger('click');
+    await settle(10);
+    expect(fake.callsOf('experiments.exportJobs')).toEqual([{ id: ID }]);
+    const note = wrapper.get('[data-testid="experiment-report-result"]').text();
+    expect(note).toContain(`/home/u/exports/${ID}-pytorch-jobs`);
+    expect(note).toContain(locale === 'en' ? '6 jobs' : '6 个作业');
+    wrapper.unmount();
+  });
+
+  it('shows the host error when the export is refused', async () => {
+    const fake = client().handle('experiments.exportJobs', () => ({ ok: false, error: { code: 'unavailable', field: 'id', message: 'the experiment\'s dataset "cifar-10" is not in this workbench' } }));
+    useNavigationStore().openExperiment(ID);
+    const wrapper = mountScreen(fake);
+    await settle(10);
+    await wrapper.get('[data-testid="experiment-export-jobs"]').trigger('click');
+    await settle(10);
+    expect(wrapper.get('[role="alert"]').text()).toContain('cifar-10');
+    wrapper.unmount();
+  });
+
+  it('imports a dropped jobs folder by its path in the desktop app and opens the experiment', async () => {
+    const detail = detailOf();
+    const fake = client().handle('experiments.import', () => ({ ok: true, value: { ...summaryOf(detail), imported: ['r1', 'r2'], missing: [] } }));
+    window.cvbFiles = { pathForFile: () => '/cluster/exp-jobs' };
+    const wrapper = mountScreen(fake);
+    await settle(10);
+    await wrapper.get('[data-testid="experiments-screen"]').trigger('drop', { dataTransfer: { files: [new File([], 'exp-jobs')] } });
+    await settle(10);
+    expect(fake.callsOf('experiments.import')).toEqual([{ source: { path: '/cluster/exp-jobs' } }]);
+    expect(useNavigationStore().experimentId).toBe(ID);
+    wrapper.unmount();
+  });
+
+  it('shows why a dropped folder is refused, and says to use the command line in a browser', async () => {
+    const fake = client().handle('experiments.import', () => ({
+      ok: false,
+      error: { code: 'invalid_request', field: 'source.path', message: "source.path: /tmp/x is not an experiment's jobs folder (no experiment.json)" },
+    }));
+    window.cvbFiles = { pathForFile: () => '/tmp/x' };
+    const wrapper = mountScreen(fake);
+    await settle(10);
+    const drop = () => wrapper.get('[data-testid="experiments-screen"]').trigger('drop', { dataTransfer: { files: [new File([], 'x')] } });
+    await drop();
+    await settle(10);
+    expect(wrapper.get('[data-testid="experiments-import-error"]').text()).toContain('no experiment.json');
+    delete window.cvbFiles;
+    await drop();
+    await settle(10);
+    expect(fake.callsOf('experiments.import')).toHaveLength(1);
+    expect(wrapper.get('[data-testid="experiments-import-note"]').text()).toContain('cvb experiment import FOLDER');
+    expect(wrapper.find('[data-testid="experiments-import-error"]').exists()).toBe(false);
+    wrapper.unmount();
+  });
+});
