@@ -15,6 +15,9 @@ export const DatasetIdSchema = z
   .string()
   .regex(RUN_ID_PATTERN, 'must be a dataset id (lowercase letters, digits, "-" and "_")');
 
+/** The sample set shipped in resources/datasets: the dataset a run uses when none is named. */
+export const BUNDLED_DATASET_ID = 'fashion-mnist-subset';
+
 /**
  * A file or folder on the host's disk. The `hostPath` mark lets a test find every such field; the
  * host checks each one against its path policy (`hostPathsIn`) before a method runs.

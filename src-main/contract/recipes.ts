@@ -3,7 +3,7 @@
  * Pure TypeScript + zod: no node:, electron or DOM imports, so both runtimes can import this file.
  */
 import { z } from 'zod';
-import { LIMITS, OptimizerNameSchema, RecordedTrainConfigSchema, ScheduleSchema } from './training-config';
+import { AugmentOptionsSchema, LIMITS, OptimizerNameSchema, RecordedTrainConfigSchema, ScheduleSchema } from './training-config';
 
 /** The training fields a recipe sets (everything but the model, the data and the machine). */
 export const RecipeConfigSchema = z.strictObject({
@@ -36,8 +36,10 @@ export const RecipeSchema = z.object({
   /** The data the paper trained on, and the input size. */
   data: z.string(),
   config: RecipeConfigSchema,
-  /** The augmentation the paper used, in words (applied when the data pipeline offers it). */
+  /** The augmentation the paper used, in words. */
   augmentation: z.array(z.string()),
+  /** The part of it the data pipeline runs: what a run from this recipe trains with, on the CLI and in the form. */
+  augment: AugmentOptionsSchema,
   /** Where a value is not in the paper, or where the laptop version departs from it, and why. */
   notes: z.string(),
 });

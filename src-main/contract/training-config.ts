@@ -3,7 +3,7 @@
  * Pure TypeScript + zod: no node:, electron or DOM imports, so both runtimes can import this file.
  */
 import { z } from 'zod';
-import { DatasetIdSchema } from './ids';
+import { BUNDLED_DATASET_ID, DatasetIdSchema } from './ids';
 import { ruleIssue, whenValid } from './rules';
 import { BackendNameSchema } from './system';
 
@@ -79,7 +79,7 @@ export const PresetRefSchema = z.strictObject({
  */
 export const RecordedTrainConfigSchema = z.strictObject({
   model: z.string().trim().min(1, 'choose a model'),
-  dataset: DatasetIdSchema.default('fashion-mnist-subset'),
+  dataset: DatasetIdSchema.default(BUNDLED_DATASET_ID),
   epochs: z.number().int('must be a whole number').min(1).max(LIMITS.maxEpochs),
   batchSize: z.number().int('must be a whole number').min(1).max(LIMITS.maxBatchSize),
   learningRate: z
@@ -176,7 +176,7 @@ export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 /** The starting point of the Train screen and of `cvb train`: the bundled dataset, a short run. */
 export const DEFAULT_TRAIN_CONFIG = {
   model: 'resnet20',
-  dataset: 'fashion-mnist-subset',
+  dataset: BUNDLED_DATASET_ID,
   epochs: 5,
   batchSize: 64,
   learningRate: 0.001,
@@ -191,8 +191,11 @@ function orderedPair<K extends string>(key: K) {
   };
 }
 
+/** Bounds of the augmentation fields that the forms show next to their inputs. */
+export const AUGMENT_LIMITS = { maxCropPadding: 64 } as const;
+
 export const AugmentOptionsSchema = z.strictObject({
-  randomCrop: z.strictObject({ padding: z.number().int().min(0).max(64) }).optional(),
+  randomCrop: z.strictObject({ padding: z.number().int().min(0).max(AUGMENT_LIMITS.maxCropPadding) }).optional(),
   horizontalFlip: z.boolean().optional(),
   randomResizedCrop: z
     .strictObject({
@@ -207,3 +210,15 @@ export const AugmentOptionsSchema = z.strictObject({
     .optional(),
 });
 export type AugmentOptionsInput = z.infer<typeof AugmentOptionsSchema>;
+
+/**
+ * Where each augmentation starts when it is switched on: the CIFAR papers' 4-pixel padded crop,
+ * torchvision's RandomResizedCrop scale and ratio, and a ±40% colour jitter (timm's default). The
+ * Train form, the augmentation preview and the recipes all start from these.
+ */
+export const AUGMENT_DEFAULTS = {
+  randomCrop: { padding: 4 },
+  horizontalFlip: true,
+  randomResizedCrop: { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] },
+  colorJitter: { brightness: 0.4, contrast: 0.4, saturation: 0.4 },
+} satisfies Required<AugmentOptionsInput>;

@@ -8,7 +8,7 @@
  * seeds of two arms finish in minutes on two cores with the WebAssembly backend. What this costs
  * (laptop-scale differences are smaller and noisier than the papers') is what the error bars show.
  */
-import type { BuiltinExperiment, ExperimentMetric, ModelOptions, TrainConfigInput } from '../contract';
+import { BUNDLED_DATASET_ID, type BuiltinExperiment, type ExperimentMetric, type ModelOptions, type TrainConfigInput } from '../contract';
 
 export interface BuiltinDefinition extends Omit<BuiltinExperiment, 'runs'> {
   base: TrainConfigInput;
@@ -20,7 +20,7 @@ export interface BuiltinDefinition extends Omit<BuiltinExperiment, 'runs'> {
 const DATA = 'the bundled Fashion-MNIST subset (28×28 grey, 10 classes)';
 const base = (model: string, modelOptions: ModelOptions, extra: Partial<TrainConfigInput> = {}): TrainConfigInput => ({
   model,
-  dataset: 'fashion-mnist-subset',
+  dataset: BUNDLED_DATASET_ID,
   epochs: 1,
   batchSize: 64,
   learningRate: 0.001,

@@ -53,8 +53,17 @@ export function confusionMetrics(confusion: number[][], classes: string[]): { ac
   return { accuracy: total ? correct / total : 0, perClass };
 }
 
+/** How a model reads its images: the input it was built for, its classes and the training normalization. */
+export interface EvaluationInput {
+  input: [number, number, number];
+  classes: string[];
+  norm: Normalization;
+  /** Images per forward pass (default 64). */
+  batchSize?: number;
+}
+
 /** Runs `model` over every image of `split`, normalized as in training, `batchSize` at a time. */
-export async function evaluateModel(model: LayersModel, split: Split, input: [number, number, number], classes: string[], norm: Normalization, batchSize = 64): Promise<ModelEvaluation> {
+export async function evaluateModel(model: LayersModel, split: Split, { input, classes, norm, batchSize = 64 }: EvaluationInput): Promise<ModelEvaluation> {
   const [height, width, channels] = input;
   const n = classes.length;
   const confusion = Array.from({ length: n }, () => new Array<number>(n).fill(0));
@@ -111,7 +120,7 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<EvalResu
     const dataset = await loadDataset({ roots: datasetRoots }, loaded.dataset);
     if (dataset.test.count === 0) throw new Error(`dataset "${loaded.dataset}" has no test split to evaluate on`);
     const { input, classes, mean, std } = loaded.preprocessing;
-    const evaluation = await evaluateModel(loaded.model, dataset.test, input, classes, { mean, std }, options.batchSize);
+    const evaluation = await evaluateModel(loaded.model, dataset.test, { input, classes, norm: { mean, std }, batchSize: options.batchSize });
     const state = readState(join(store.runDir(runId), 'checkpoints', loaded.checkpoint));
     const result: EvalResult = {
       runId,

@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Header } from 'tar-stream';
 import { isActiveStatus, RUN_ID_PATTERN } from '../contract';
-import { eachTarEntry, isRegularFile, packTar } from '../data/tar';
+import { eachTarEntry, isRegularFile, packTar, TarMetaTooLargeError } from '../data/tar';
 import { fsyncDir, writeFileDurableSync } from './atomic';
 import { IMPORT_PREFIX, type RunRecord, type RunStore } from './runs';
 
@@ -141,6 +141,7 @@ export async function importRunArchive(store: RunStore, source: Readable | Buffe
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') throw new ArchiveError('not a run archive (not gzip data, or cut short)');
       if (error instanceof Error && /^(truncated tar archive|not a tar archive)/.test(error.message)) throw new ArchiveError(`not a run archive (${error.message})`);
+      if (error instanceof TarMetaTooLargeError) throw new ArchiveError(error.message);
       throw error;
     }
     if (!files.includes('run.json')) throw new ArchiveError('not a run archive (no run/run.json inside)');

@@ -7,11 +7,19 @@
  *
  * Where a paper leaves a value out, the recipe says where its value comes from (`notes`).
  */
-import { changedFromRecipe, recipeFitsModel, withoutUnreadOptimizerFields, type Recipe, type RecipeConfig, type TrainConfigInput } from '../contract';
+import { AUGMENT_DEFAULTS, changedFromRecipe, withoutUnreadOptimizerFields, type AugmentOptionsInput, type Recipe, type RecipeConfig, type TrainConfigInput } from '../contract';
 
 const LAPTOP_DATA = 'your images at 32×32 (28 to 64 px work), e.g. CIFAR-10; ImageNet families use smallInput';
 const CIFAR_AUGMENTATION = ['random crop 32×32 from the image padded by 4 pixels', 'horizontal flip'];
 const IMAGENET_AUGMENTATION = ['random resized crop (8%–100% of the area, aspect 3/4–4/3) to 224×224', 'horizontal flip', 'colour (lighting) jitter'];
+/**
+ * What the pipeline runs of those words: the padded crop, the flip and the random resized crop. A
+ * paper's colour noise is left out (each paper's differs from the pipeline's jitter), and so is a
+ * plain random crop of a larger image (the pipeline crops at the input size).
+ */
+const CIFAR_AUGMENT: AugmentOptionsInput = { randomCrop: AUGMENT_DEFAULTS.randomCrop, horizontalFlip: true };
+const IMAGENET_AUGMENT: AugmentOptionsInput = { randomResizedCrop: AUGMENT_DEFAULTS.randomResizedCrop, horizontalFlip: true };
+const FLIP_AUGMENT: AugmentOptionsInput = { horizontalFlip: true };
 
 function paper(recipe: Omit<Recipe, 'scale'>): Recipe {
   return { ...recipe, scale: 'paper' };
@@ -31,6 +39,7 @@ export const RECIPES: Recipe[] = [
     data: 'ImageNet (ILSVRC-2012), 224×224 crops of 256×256 images',
     config: { epochs: 90, batchSize: 128, learningRate: 0.01, optimizer: 'momentum', momentum: 0.9, weightDecay: 5e-4, schedule: { type: 'multistep', milestones: [30, 60, 80], gamma: 0.1 } },
     augmentation: ['random 224×224 crops of the 256×256 image', 'horizontal flip', 'PCA colour (lighting) noise, σ = 0.1'],
+    augment: FLIP_AUGMENT,
     notes: 'The paper divided the rate by 10 by hand when validation error stopped improving, three times in about 90 epochs; fixed milestones stand in for that. Dropout 0.5 in the first two fully connected layers (a model switch).',
   }),
   laptop({
@@ -41,6 +50,7 @@ export const RECIPES: Recipe[] = [
     models: ['alexnet'],
     config: { epochs: 30, batchSize: 64, learningRate: 0.005, optimizer: 'momentum', momentum: 0.9, weightDecay: 5e-4, schedule: { type: 'multistep', milestones: [10, 20, 27], gamma: 0.1 } },
     augmentation: CIFAR_AUGMENTATION,
+    augment: CIFAR_AUGMENT,
     notes: 'Learning rate halved with the batch (128 → 64); milestones at the paper\'s fractions of training. Build with smallInput for 32×32 images.',
   }),
   paper({
@@ -52,6 +62,7 @@ export const RECIPES: Recipe[] = [
     data: 'ImageNet (ILSVRC-2012), 224×224 crops, training scale S jittered in [256, 512]',
     config: { epochs: 74, batchSize: 256, learningRate: 0.01, optimizer: 'momentum', momentum: 0.9, weightDecay: 5e-4, schedule: { type: 'multistep', milestones: [30, 50, 65], gamma: 0.1 } },
     augmentation: ['random 224×224 crops of the rescaled image (scale jittering)', 'horizontal flip', 'random RGB colour shift'],
+    augment: FLIP_AUGMENT,
     notes: 'Rate divided by 10 three times when validation accuracy stopped improving, training ended after 74 epochs; fixed milestones stand in for the plateaus. Dropout 0.5 in the first two fully connected layers.',
   }),
   laptop({
@@ -62,6 +73,7 @@ export const RECIPES: Recipe[] = [
     models: ['vgg*'],
     config: { epochs: 30, batchSize: 64, learningRate: 0.0025, optimizer: 'momentum', momentum: 0.9, weightDecay: 5e-4, schedule: { type: 'multistep', milestones: [12, 20, 26], gamma: 0.1 } },
     augmentation: CIFAR_AUGMENTATION,
+    augment: CIFAR_AUGMENT,
     notes: 'Learning rate scaled with the batch (256 → 64). The _bn variants also train well at 0.05 with a cosine schedule.',
   }),
   paper({
@@ -73,6 +85,7 @@ export const RECIPES: Recipe[] = [
     data: 'ImageNet (ILSVRC-2014), 224×224',
     config: { epochs: 60, batchSize: 32, learningRate: 0.01, optimizer: 'momentum', momentum: 0.9, weightDecay: 2e-4, schedule: { type: 'step', stepEpochs: 8, gamma: 0.96 }, auxLossWeight: 0.3 },
     augmentation: IMAGENET_AUGMENTATION.concat(['photometric distortions (Howard 2013)']),
+    augment: IMAGENET_AUGMENT,
     notes: 'The paper states momentum 0.9, the rate decreased by 4% every 8 epochs and auxiliary losses weighted 0.3; learning rate, batch size, weight decay and length are not given and follow the BVLC Caffe reproduction.',
   }),
   laptop({
@@ -83,6 +96,7 @@ export const RECIPES: Recipe[] = [
     models: ['googlenet'],
     config: { epochs: 30, batchSize: 64, learningRate: 0.02, optimizer: 'momentum', momentum: 0.9, weightDecay: 2e-4, schedule: { type: 'step', stepEpochs: 2, gamma: 0.9 }, auxLossWeight: 0.3 },
     augmentation: CIFAR_AUGMENTATION,
+    augment: CIFAR_AUGMENT,
     notes: 'The paper\'s slow exponential decay compressed to 30 epochs (×0.9 every 2 epochs); rate scaled with the batch (32 → 64).',
   }),
   paper({
@@ -97,6 +111,7 @@ export const RECIPES: Recipe[] = [
       schedule: { type: 'step', stepEpochs: 2, gamma: 0.94 }, gradClipNorm: 2.0, labelSmoothing: 0.1, auxLossWeight: 0.4,
     },
     augmentation: ['random resized crop to 299×299', 'horizontal flip', 'colour distortions'],
+    augment: IMAGENET_AUGMENT,
     notes: 'RMSProp with decay 0.9 and ε = 1.0, rate 0.045 decayed by 0.94 every two epochs, gradient clipping at 2.0 and label smoothing 0.1 are the paper\'s; it trained on 50 replicas of batch 32. Weight decay 4e-5 and 100 epochs follow the TF-slim reproduction.',
   }),
   laptop({
@@ -110,6 +125,7 @@ export const RECIPES: Recipe[] = [
       schedule: { type: 'step', stepEpochs: 1, gamma: 0.9 }, gradClipNorm: 2.0, labelSmoothing: 0.1, auxLossWeight: 0.4,
     },
     augmentation: CIFAR_AUGMENTATION,
+    augment: CIFAR_AUGMENT,
     notes: 'The decay compressed to 30 epochs; with ε = 1 RMSProp behaves close to momentum SGD, so the rate is kept.',
   }),
   paper({
@@ -121,6 +137,7 @@ export const RECIPES: Recipe[] = [
     data: 'ImageNet (ILSVRC-2012), 224×224 crops, shorter side resized in [256, 480]',
     config: { epochs: 90, batchSize: 256, learningRate: 0.1, optimizer: 'momentum', momentum: 0.9, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [30, 60], gamma: 0.1 } },
     augmentation: ['scale augmentation: shorter side in [256, 480], random 224×224 crop', 'horizontal flip', 'standard colour augmentation'],
+    augment: FLIP_AUGMENT,
     notes: 'The paper divided the rate by 10 on plateaus and trained 60×10⁴ iterations (about 120 epochs); the 90-epoch, /10 at 30 and 60 schedule is the torchvision reference that reproduces it.',
   }),
   laptop({
@@ -131,6 +148,7 @@ export const RECIPES: Recipe[] = [
     models: ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'],
     config: { epochs: 30, batchSize: 64, learningRate: 0.025, optimizer: 'momentum', momentum: 0.9, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [10, 20], gamma: 0.1 } },
     augmentation: CIFAR_AUGMENTATION,
+    augment: CIFAR_AUGMENT,
     notes: 'Rate scaled with the batch (256 → 64); build with smallInput for 32×32 images.',
   }),
   paper({
@@ -142,6 +160,7 @@ export const RECIPES: Recipe[] = [
     data: 'CIFAR-10, 32×32, per-pixel mean subtracted',
     config: { epochs: 164, batchSize: 128, learningRate: 0.1, optimizer: 'momentum', momentum: 0.9, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [82, 123], gamma: 0.1 } },
     augmentation: CIFAR_AUGMENTATION,
+    augment: CIFAR_AUGMENT,
     notes: 'Rate divided by 10 at 32k and 48k iterations, stopped at 64k: at 391 iterations per epoch that is epochs 82, 123 and 164. For resnet110 the paper warmed up at 0.01 until training error fell below 80% (about 400 iterations); set warmupEpochs 1 for a linear stand-in.',
   }),
   laptop({
@@ -153,6 +172,7 @@ export const RECIPES: Recipe[] = [
     data: 'CIFAR-10 or your images at 32×32',
     config: { epochs: 30, batchSize: 64, learningRate: 0.05, optimizer: 'momentum', momentum: 0.9, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [15, 23], gamma: 0.1 } },
     augmentation: CIFAR_AUGMENTATION,
+    augment: CIFAR_AUGMENT,
     notes: 'Rate scaled with the batch (128 → 64); milestones at the paper\'s 50% and 75% of training.',
   }),
   paper({
@@ -164,6 +184,7 @@ export const RECIPES: Recipe[] = [
     data: 'ImageNet (ILSVRC-2012), 224×224',
     config: { epochs: 100, batchSize: 256, learningRate: 0.1, optimizer: 'momentum', momentum: 0.9, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [30, 60, 90], gamma: 0.1 } },
     augmentation: IMAGENET_AUGMENTATION,
+    augment: IMAGENET_AUGMENT,
     notes: 'Momentum 0.9, weight decay 1e-4, batch 256 on 8 GPUs, rate 0.1 divided by 10 three times, as the fb.resnet.torch schedule the paper follows.',
   }),
   laptop({
@@ -174,6 +195,7 @@ export const RECIPES: Recipe[] = [
     models: ['resnext50_32x4d', 'resnext101_32x8d'],
     config: { epochs: 30, batchSize: 64, learningRate: 0.025, optimizer: 'momentum', momentum: 0.9, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [9, 18, 27], gamma: 0.1 } },
     augmentation: CIFAR_AUGMENTATION,
+    augment: CIFAR_AUGMENT,
     notes: 'Rate scaled with the batch (256 → 64); build with smallInput and a widthMultiplier below 1 on a laptop.',
   }),
   paper({
@@ -185,6 +207,7 @@ export const RECIPES: Recipe[] = [
     data: 'CIFAR-10/100, 32×32, normalised by channel means and standard deviations',
     config: { epochs: 300, batchSize: 64, learningRate: 0.1, optimizer: 'momentum', momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [150, 225], gamma: 0.1 } },
     augmentation: CIFAR_AUGMENTATION,
+    augment: CIFAR_AUGMENT,
     notes: 'Nesterov momentum 0.9 without dampening, rate divided by 10 at 50% and 75% of 300 epochs. Dropout 0.2 only when training without augmentation.',
   }),
   laptop({
@@ -196,6 +219,7 @@ export const RECIPES: Recipe[] = [
     data: 'CIFAR-10 or your images at 32×32',
     config: { epochs: 30, batchSize: 64, learningRate: 0.1, optimizer: 'momentum', momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [15, 23], gamma: 0.1 } },
     augmentation: CIFAR_AUGMENTATION,
+    augment: CIFAR_AUGMENT,
     notes: 'The paper\'s batch size already; 300 epochs shortened to 30 with the milestones at the same fractions.',
   }),
   paper({
@@ -207,6 +231,7 @@ export const RECIPES: Recipe[] = [
     data: 'ImageNet (ILSVRC-2012), 224×224',
     config: { epochs: 90, batchSize: 256, learningRate: 0.1, optimizer: 'momentum', momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [30, 60], gamma: 0.1 } },
     augmentation: IMAGENET_AUGMENTATION,
+    augment: IMAGENET_AUGMENT,
     notes: 'Batch 256 for 90 epochs, rate divided by 10 at epochs 30 and 60, augmentation as fb.resnet.torch.',
   }),
   laptop({
@@ -217,6 +242,7 @@ export const RECIPES: Recipe[] = [
     models: ['densenet121', 'densenet161', 'densenet169', 'densenet201'],
     config: { epochs: 30, batchSize: 64, learningRate: 0.025, optimizer: 'momentum', momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [10, 20], gamma: 0.1 } },
     augmentation: CIFAR_AUGMENTATION,
+    augment: CIFAR_AUGMENT,
     notes: 'Rate scaled with the batch (256 → 64); build with smallInput for 32×32 images.',
   }),
   paper({
@@ -228,6 +254,7 @@ export const RECIPES: Recipe[] = [
     data: 'ImageNet (ILSVRC-2017), 224×224',
     config: { epochs: 100, batchSize: 1024, learningRate: 0.6, optimizer: 'momentum', momentum: 0.9, weightDecay: 1e-4, schedule: { type: 'step', stepEpochs: 30, gamma: 0.1 } },
     augmentation: ['random-size crop to 224×224', 'horizontal flip', 'mean-channel subtraction'],
+    augment: FLIP_AUGMENT,
     notes: 'Momentum 0.9, batch 1024, rate 0.6 divided by 10 every 30 epochs, 100 epochs. Weight decay is not stated; 1e-4 is ResNet\'s.',
   }),
   laptop({
@@ -238,17 +265,13 @@ export const RECIPES: Recipe[] = [
     models: ['seresnet50', 'seresnext50_32x4d'],
     config: { epochs: 30, batchSize: 64, learningRate: 0.0375, optimizer: 'momentum', momentum: 0.9, weightDecay: 1e-4, schedule: { type: 'step', stepEpochs: 9, gamma: 0.1 } },
     augmentation: CIFAR_AUGMENTATION,
+    augment: CIFAR_AUGMENT,
     notes: 'Rate scaled with the batch (1024 → 64); steps every 9 of 30 epochs as every 30 of 100. Build with smallInput for 32×32 images.',
   }),
 ];
 
 export function findRecipe(name: string): Recipe | undefined {
   return RECIPES.find((recipe) => recipe.name === name);
-}
-
-/** The recipes written for a model: by exact name, or by a prefix pattern such as "vgg*". */
-export function recipesForModel(model: string): Recipe[] {
-  return RECIPES.filter((recipe) => recipeFitsModel(recipe, model));
 }
 
 /**
@@ -258,5 +281,5 @@ export function recipesForModel(model: string): Recipe[] {
 export function configFromRecipe(recipe: Recipe, base: Pick<TrainConfigInput, 'model'> & Partial<TrainConfigInput>, changes: Partial<RecipeConfig> = {}): TrainConfigInput {
   const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)) as Partial<RecipeConfig>;
   const training = { ...withoutUnreadOptimizerFields(recipe.config, defined.optimizer ?? recipe.config.optimizer), ...defined };
-  return { ...base, ...training, preset: { name: recipe.name, changed: changedFromRecipe(recipe.config, training) } };
+  return { ...base, ...training, augmentation: recipe.augment, preset: { name: recipe.name, changed: changedFromRecipe(recipe.config, training) } };
 }

@@ -32,6 +32,7 @@ const modelsEn = {
   noSwitches: 'This variant has no switches.',
   resetSwitches: 'Reset to the paper',
   changed: 'changed',
+  paperValue: 'The paper: {value}',
   on: 'on',
   off: 'off',
   required: 'Enter a number',

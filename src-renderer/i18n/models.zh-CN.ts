@@ -31,6 +31,7 @@ const modelsZhCN: ModelsMessages = {
   noSwitches: '该变体没有可调开关。',
   resetSwitches: '恢复论文设置',
   changed: '已修改',
+  paperValue: '论文取值：{value}',
   on: '开',
   off: '关',
   required: '请输入数字',

@@ -5,10 +5,13 @@
  */
 import type { z } from 'zod';
 import {
+  AUGMENT_DEFAULTS,
+  DEFAULT_TRAIN_CONFIG,
   LIMITS,
   OPTIMIZER_FIELDS,
   RECIPE_FIELDS,
   TrainConfigSchema,
+  type AugmentOptionsInput,
   type MonitoredMetric,
   type OptimizerName,
   type Recipe,
@@ -166,15 +169,13 @@ export function defaultAdvancedForm(): Omit<TrainForm, 'model' | 'dataset' | 'ep
     minDelta: '',
     bestMetric: '',
     randomCrop: false,
-    cropPadding: 4,
+    cropPadding: AUGMENT_DEFAULTS.randomCrop.padding,
     horizontalFlip: false,
     randomResizedCrop: false,
-    resizedCropScale: '0.08, 1',
-    resizedCropRatio: '0.75, 1.333',
+    resizedCropScale: pairText(AUGMENT_DEFAULTS.randomResizedCrop.scale),
+    resizedCropRatio: pairText(AUGMENT_DEFAULTS.randomResizedCrop.ratio),
     colorJitter: false,
-    brightness: 0.4,
-    contrast: 0.4,
-    saturation: 0.4,
+    ...AUGMENT_DEFAULTS.colorJitter,
     perLayerGradNorms: false,
     validationFraction: '',
     seed: '',
@@ -184,8 +185,29 @@ export function defaultAdvancedForm(): Omit<TrainForm, 'model' | 'dataset' | 'ep
   };
 }
 
+/** The contract's starting config; the model and dataset are filled in once the host lists what it has. */
 export function defaultTrainForm(): TrainForm {
-  return { model: '', dataset: '', epochs: 5, batchSize: 32, learningRate: 0.001, optimizer: 'adam', maxSteps: '', ...defaultAdvancedForm() };
+  const { epochs, batchSize, learningRate, optimizer } = DEFAULT_TRAIN_CONFIG;
+  return { model: '', dataset: '', epochs, batchSize, learningRate, optimizer, maxSteps: '', ...defaultAdvancedForm() };
+}
+
+/**
+ * A "min, max" pair as the form's text fields hold it. A value with no short decimal form that is a
+ * fraction with a small denominator is written as one (torchvision's aspect ratio 3/4, 4/3), so the
+ * text reads well and still parses back to the exact number.
+ */
+export function pairText(pair: readonly number[]): string {
+  return pair.map(numberText).join(', ');
+}
+
+function numberText(value: number): string {
+  const decimal = String(value);
+  if (decimal.length <= 8) return decimal;
+  for (let denominator = 2; denominator <= 16; denominator++) {
+    const numerator = Math.round(value * denominator);
+    if (numerator / denominator === value) return `${numerator}/${denominator}`;
+  }
+  return decimal;
 }
 
 export type FieldErrors = Partial<Record<FormField, FieldMessage>>;
@@ -198,10 +220,13 @@ export function numberOrUndefined(value: number | string | undefined): number | 
   return text === '' ? undefined : Number(text);
 }
 
-/** "82, 123" → [82, 123]; a word that is not a number stays NaN so the schema reports it. */
+/** "82, 123" → [82, 123], "3/4" → 0.75; a word that is not a number stays NaN so the schema reports it. */
 function numberList(text: string): number[] {
   const words = text.split(/[\s,;]+/).filter((word) => word !== '');
-  return words.map(Number);
+  return words.map((word) => {
+    const fraction = /^([^/]+)\/([^/]+)$/.exec(word);
+    return fraction ? Number(fraction[1]) / Number(fraction[2]) : Number(word);
+  });
 }
 
 /** Sets `key` on `target` when the value is defined. */
@@ -316,24 +341,21 @@ export function configToForm(config: TrainConfigInput): TrainForm {
     checkpointMinutes: config.checkpointMinutes ?? '',
     backend: config.backend ?? '',
   };
-  const augmentation = config.augmentation;
-  if (augmentation) {
-    form.randomCrop = augmentation.randomCrop !== undefined;
-    if (augmentation.randomCrop) form.cropPadding = augmentation.randomCrop.padding;
-    form.horizontalFlip = augmentation.horizontalFlip ?? false;
-    form.randomResizedCrop = augmentation.randomResizedCrop !== undefined;
-    if (augmentation.randomResizedCrop) {
-      form.resizedCropScale = augmentation.randomResizedCrop.scale.join(', ');
-      form.resizedCropRatio = augmentation.randomResizedCrop.ratio.join(', ');
-    }
-    form.colorJitter = augmentation.colorJitter !== undefined;
-    if (augmentation.colorJitter) {
-      form.brightness = augmentation.colorJitter.brightness ?? '';
-      form.contrast = augmentation.colorJitter.contrast ?? '';
-      form.saturation = augmentation.colorJitter.saturation ?? '';
-    }
-  }
-  return form;
+  return config.augmentation ? { ...form, ...augmentationToForm(config.augmentation) } : form;
+}
+
+/** An augmentation as the form's switches and values: what it leaves out is off, and those values keep the form's. */
+export function augmentationToForm(augmentation: AugmentOptionsInput): Partial<TrainForm> {
+  const { randomCrop, randomResizedCrop, colorJitter } = augmentation;
+  return {
+    randomCrop: randomCrop !== undefined,
+    ...(randomCrop ? { cropPadding: randomCrop.padding } : {}),
+    horizontalFlip: augmentation.horizontalFlip ?? false,
+    randomResizedCrop: randomResizedCrop !== undefined,
+    ...(randomResizedCrop ? { resizedCropScale: pairText(randomResizedCrop.scale), resizedCropRatio: pairText(randomResizedCrop.ratio) } : {}),
+    colorJitter: colorJitter !== undefined,
+    ...(colorJitter ? { brightness: colorJitter.brightness ?? '', contrast: colorJitter.contrast ?? '', saturation: colorJitter.saturation ?? '' } : {}),
+  };
 }
 
 /** The fields a recipe can set (optimizer, schedule, regularization), as form values. */
@@ -368,29 +390,12 @@ export function trainingFieldsToForm(config: Partial<TrainConfigInput>): Partial
   return form;
 }
 
-/**
- * The augmentation a recipe describes in words, as the pipeline's switches: the padded random
- * crop, the flip and the random resized crop (colour noise varies too much between papers).
- */
-export function recipeAugmentation(recipe: Pick<Recipe, 'augmentation'>): Partial<TrainForm> {
-  const words = recipe.augmentation.join('\n').toLowerCase();
-  const padding = /padded by (\d+)/.exec(words);
-  const form: Partial<TrainForm> = {
-    randomCrop: padding !== null,
-    horizontalFlip: words.includes('horizontal flip'),
-    randomResizedCrop: words.includes('random resized crop'),
-    colorJitter: false,
-  };
-  if (padding) form.cropPadding = Number(padding[1]);
-  return form;
-}
-
 /** The form filled from a recipe: its training fields, its augmentation, and its name as the preset. */
 export function recipeToForm(recipe: Recipe): Partial<TrainForm> {
   const { epochs, batchSize, learningRate, optimizer } = recipe.config;
   return {
     ...trainingFieldsToForm(recipe.config),
-    ...recipeAugmentation(recipe),
+    ...augmentationToForm(recipe.augment),
     epochs,
     batchSize,
     learningRate,

@@ -4,10 +4,14 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
-import { AugmentOptionsSchema, DATASET_LIMITS, type AugmentOptionsInput, type DatasetSplit } from '../../src-main/contract';
+import { AUGMENT_DEFAULTS, methods, type AugmentOptionsInput, type DatasetSplit } from '../../src-main/contract';
+import { fieldErrorsOf, type FieldMessage } from '../lib/issue-messages';
 import { numberOrUndefined } from '../lib/validation';
 import { useConnectionStore } from './connection';
 import { splitSize, useDatasetDetailStore } from './dataset-detail';
+
+/** What the preview sends and checks: the request's own rules for `augment` and `count`. */
+const PreviewOptionsSchema = methods['datasets.previewAugmentation'].request.pick({ augment: true, count: true });
 
 /** What the inputs hold: number inputs give '' when empty or unparsable. */
 export interface AugmentForm {
@@ -24,23 +28,41 @@ export interface AugmentForm {
   count: number | string;
 }
 
+/** The preview opens on the CIFAR augmentation (padded crop and flip), each value at the contract's default. */
 export function defaultAugmentForm(): AugmentForm {
+  const [scaleMin, scaleMax] = AUGMENT_DEFAULTS.randomResizedCrop.scale;
   return {
     horizontalFlip: true,
     randomCrop: true,
-    padding: 4,
+    padding: AUGMENT_DEFAULTS.randomCrop.padding,
     randomResizedCrop: false,
-    scaleMin: 0.08,
-    scaleMax: 1,
+    scaleMin,
+    scaleMax,
     colorJitter: false,
-    brightness: 0.4,
-    contrast: 0.4,
-    saturation: 0.4,
+    ...AUGMENT_DEFAULTS.colorJitter,
     count: 11,
   };
 }
 
-/** The `augment` object the form describes (torchvision's default aspect ratios for resized crops). */
+export type AugmentFormField = 'padding' | 'scaleMin' | 'scaleMax' | 'brightness' | 'contrast' | 'saturation' | 'count';
+
+/** The input a request path points at: `augment.randomResizedCrop.scale.1` → scaleMax. */
+function previewFieldOf(path: readonly PropertyKey[]): AugmentFormField | null {
+  const [group, option, key, index] = path.map(String);
+  if (group === 'count') return 'count';
+  if (option === 'randomCrop') return 'padding';
+  if (option === 'randomResizedCrop') return index === '1' ? 'scaleMax' : 'scaleMin';
+  if (option === 'colorJitter' && (key === 'brightness' || key === 'contrast' || key === 'saturation')) return key;
+  return null;
+}
+
+const inUnitRange = (value: number | undefined): value is number => value !== undefined && value > 0 && value <= 1;
+
+/**
+ * The `augment` object the form describes (the default aspect ratios for resized crops). Two valid
+ * scale bounds typed the other way round are swapped; an invalid one stays where it was typed, so
+ * its error shows under it.
+ */
 export function augmentFormToOptions(form: AugmentForm): Record<string, unknown> {
   const options: Record<string, unknown> = {};
   if (form.horizontalFlip) options.horizontalFlip = true;
@@ -48,8 +70,8 @@ export function augmentFormToOptions(form: AugmentForm): Record<string, unknown>
   if (form.randomResizedCrop) {
     const low = numberOrUndefined(form.scaleMin);
     const high = numberOrUndefined(form.scaleMax);
-    const scale = low !== undefined && high !== undefined && low > high ? [high, low] : [low, high];
-    options.randomResizedCrop = { scale, ratio: [3 / 4, 4 / 3] };
+    const scale = inUnitRange(low) && inUnitRange(high) && low > high ? [high, low] : [low, high];
+    options.randomResizedCrop = { scale, ratio: AUGMENT_DEFAULTS.randomResizedCrop.ratio };
   }
   if (form.colorJitter) {
     options.colorJitter = {
@@ -91,13 +113,13 @@ export const useAugmentPreviewStore = defineStore('augmentPreview', () => {
     },
   );
 
-  const validation = computed(() => AugmentOptionsSchema.safeParse(augmentFormToOptions(form)));
-  const count = computed(() => {
-    const value = numberOrUndefined(form.count);
-    return value !== undefined && Number.isInteger(value) && value >= 1 && value <= DATASET_LIMITS.maxPreviewCount ? value : null;
-  });
-  /** The preview button stays disabled while this is false; the inputs show their own limits. */
-  const valid = computed(() => validation.value.success && count.value !== null);
+  const input = computed(() => ({ augment: augmentFormToOptions(form), count: numberOrUndefined(form.count) }));
+  const validation = computed(() => PreviewOptionsSchema.safeParse(input.value));
+  /** The message under each input; the preview button stays disabled while there is one. */
+  const errors = computed<Partial<Record<AugmentFormField, FieldMessage>>>(() =>
+    validation.value.success ? {} : fieldErrorsOf(validation.value.error.issues, input.value, previewFieldOf),
+  );
+  const valid = computed(() => validation.value.success);
 
   /** Shows `count` augmented versions of one image (the original first); a new seed each press. */
   async function preview(pick?: { split: DatasetSplit; index: number }): Promise<boolean> {
@@ -108,9 +130,9 @@ export const useAugmentPreviewStore = defineStore('augmentPreview', () => {
       index.value = pick.index;
     }
     const parsed = validation.value;
-    if (!parsed.success || count.value === null) return false;
+    if (!parsed.success) return false;
     seed.value = (seed.value + 1) % 2 ** 31;
-    const request = { id: current.id, split: split.value, index: index.value, augment: parsed.data as AugmentOptionsInput, count: count.value, seed: seed.value };
+    const request = { id: current.id, split: split.value, index: index.value, augment: parsed.data.augment as AugmentOptionsInput, count: parsed.data.count, seed: seed.value };
     loading.value = true;
     error.value = null;
     const result = await connection.call('datasets.previewAugmentation', request);
@@ -124,5 +146,5 @@ export const useAugmentPreviewStore = defineStore('augmentPreview', () => {
     return true;
   }
 
-  return { form, index, split, images, loading, error, valid, preview };
+  return { form, index, split, images, loading, error, errors, valid, preview };
 });

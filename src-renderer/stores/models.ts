@@ -6,6 +6,7 @@
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, watch } from 'vue';
 import { MODEL_LIMITS, type ApiError, type ModelInfo, type ModelInspection, type ModelOptions, type SwitchSpec, type SwitchValue } from '../../src-main/contract';
+import type { FieldMessage } from '../lib/issue-messages';
 import { useConnectionStore } from './connection';
 import { useNavigationStore } from './navigation';
 import { useSystemStore } from './system';
@@ -19,9 +20,6 @@ export const FAMILY_ORDER = ['AlexNet', 'VGG', 'GoogLeNet', 'Inception', 'ResNet
 
 /** A form value: what the control holds ('' while a number input is empty). */
 export type SwitchInput = SwitchValue | '';
-
-/** A message for a field: a local i18n key, or the host's own text. */
-export type ModelFieldMessage = { key: string; params?: Record<string, unknown> } | { text: string };
 
 export interface ModelFamily {
   family: string;
@@ -67,8 +65,8 @@ export const useModelsStore = defineStore('models', () => {
   const switches = computed<Record<string, SwitchSpec>>(() => model.value?.switches ?? {});
 
   /** Fields the host cannot be asked about yet (an empty number input). */
-  const localErrors = computed<Record<string, ModelFieldMessage>>(() => {
-    const errors: Record<string, ModelFieldMessage> = {};
+  const localErrors = computed<Record<string, FieldMessage>>(() => {
+    const errors: Record<string, FieldMessage> = {};
     for (const [name, spec] of Object.entries(switches.value)) {
       if (isNumberSpec(spec) && options[name] === '') errors[`options.${name}`] = { key: 'models.required' };
     }
@@ -92,7 +90,7 @@ export const useModelsStore = defineStore('models', () => {
   });
 
   /** The error to show next to `field` (`input`, `classes`, `batchSize`, `options.<switch>`). */
-  function fieldError(field: string): ModelFieldMessage | null {
+  function fieldError(field: string): FieldMessage | null {
     const local = localErrors.value[field];
     if (local) return local;
     return error.value && hostField(error.value.field) === field ? { text: error.value.message } : null;

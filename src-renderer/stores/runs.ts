@@ -209,15 +209,27 @@ export const useRunsStore = defineStore('runs', () => {
     if (detail.value?.id === summary.id) detail.value = { ...detail.value, ...summary };
   }
 
-  /** Rename, notes, tags or star; the list and the open detail show the answer at once. */
-  async function updateMeta(id: string, patch: Omit<RunUpdateRequest, 'id'>): Promise<boolean> {
+  /**
+   * One action on a run: `busy` names it meanwhile (null: too quick to show), and a refusal becomes
+   * `actionError` and null, so every action reports its failure the same way.
+   */
+  async function act<T>(name: string | null, call: () => Promise<{ ok: true; value: T } | { ok: false; error: ApiError }>): Promise<T | null> {
     actionError.value = null;
-    const result = await connection.call('runs.update', { id, ...patch });
+    if (name) busy.value = name;
+    const result = await call();
+    if (name) busy.value = null;
     if (!result.ok) {
       actionError.value = result.error;
-      return false;
+      return null;
     }
-    replaceSummary(result.value);
+    return result.value;
+  }
+
+  /** Rename, notes, tags or star; the list and the open detail show the answer at once. */
+  async function updateMeta(id: string, patch: Omit<RunUpdateRequest, 'id'>): Promise<boolean> {
+    const summary = await act(null, () => connection.call('runs.update', { id, ...patch }));
+    if (!summary) return false;
+    replaceSummary(summary);
     return true;
   }
 
@@ -228,14 +240,7 @@ export const useRunsStore = defineStore('runs', () => {
 
   /** Deletes a run; the caller has asked the user to confirm. */
   async function remove(id: string): Promise<boolean> {
-    actionError.value = null;
-    busy.value = 'delete';
-    const result = await connection.call('runs.delete', { id });
-    busy.value = null;
-    if (!result.ok) {
-      actionError.value = result.error;
-      return false;
-    }
+    if (!(await act('delete', () => connection.call('runs.delete', { id })))) return false;
     runs.value = runs.value.filter((run) => run.id !== id);
     selected.value = selected.value.filter((other) => other !== id);
     if (detailId.value === id) close();
@@ -273,44 +278,23 @@ export const useRunsStore = defineStore('runs', () => {
 
   /** Exports on the host and, when small enough, sends the bytes along for a download. */
   async function exportRun(id: string, kind: RunExportKind, checkpoint: CheckpointName = 'best'): Promise<RunExportResponse | null> {
-    actionError.value = null;
-    busy.value = `export-${kind}`;
-    let result = await connection.call('runs.export', { id, kind, checkpoint, inline: true });
-    // Too big to send: it is still written on the host; say where.
-    if (!result.ok && result.error.field === 'inline') result = await connection.call('runs.export', { id, kind, checkpoint, inline: false });
-    busy.value = null;
-    if (!result.ok) {
-      actionError.value = result.error;
-      return null;
-    }
-    return result.value;
+    return act(`export-${kind}`, async () => {
+      const result = await connection.call('runs.export', { id, kind, checkpoint, inline: true });
+      // Too big to send: it is still written on the host; say where.
+      return !result.ok && result.error.field === 'inline' ? connection.call('runs.export', { id, kind, checkpoint, inline: false }) : result;
+    });
   }
 
   /** Writes the run as a PyTorch DDP job folder on the host (issue 14). */
-  async function exportJob(id: string): Promise<RunJobExportResponse | null> {
-    actionError.value = null;
-    busy.value = 'export-job';
-    const result = await connection.call('runs.exportJob', { id });
-    busy.value = null;
-    if (!result.ok) {
-      actionError.value = result.error;
-      return null;
-    }
-    return result.value;
+  function exportJob(id: string): Promise<RunJobExportResponse | null> {
+    return act('export-job', () => connection.call('runs.exportJob', { id }));
   }
 
   /** Imports a run archive's bytes, or an archive or run folder on the host's disk by its path. */
   async function importRun(source: { data: string } | { path: string }): Promise<RunSummary | null> {
-    actionError.value = null;
-    busy.value = 'import';
-    const result = await connection.call('runs.import', { source });
-    busy.value = null;
-    if (!result.ok) {
-      actionError.value = result.error;
-      return null;
-    }
-    await refresh();
-    return result.value;
+    const imported = await act('import', () => connection.call('runs.import', { source }));
+    if (imported) await refresh();
+    return imported;
   }
 
   /** Stops or resumes a run, with `busy` set meanwhile; false with the host's error shown in the detail. */

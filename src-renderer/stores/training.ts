@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref, shallowRef, watch } from 'vue';
-import { changedFromRecipe as changedFromRecipeConfig, isActiveStatus, recipeFitsModel } from '../../src-main/contract';
+import { changedFromRecipe as changedFromRecipeConfig, DEFAULT_TRAIN_CONFIG, isActiveStatus, recipeFitsModel } from '../../src-main/contract';
 import type { DatasetInfo, EventMessage, EventOf, ModelInfo, ModelOptions, Recipe, RunDetail, RunStatus, TrainConfigInput } from '../../src-main/contract';
 import type { FieldMessage } from '../lib/issue-messages';
 import { appendMetrics, clearMetricSeries, createMetricSeries } from '../lib/metric-series';
@@ -28,9 +28,8 @@ const FORM_STORAGE_KEY = 'cvb.trainForm';
 const MODEL_OPTIONS_STORAGE_KEY = 'cvb.trainModelOptions';
 /** Whether the Advanced options are open (closed by default: the simple form stays simple). */
 const ADVANCED_STORAGE_KEY = 'cvb.trainAdvancedOpen';
-export const DEFAULT_DATASET = 'fashion-mnist-subset';
-/** The network a first run trains: the paper's own small-image ResNet, which fits the bundled 28×28 set. */
-export const DEFAULT_MODEL = 'resnet20';
+/** What a first run trains on, and with: the contract's defaults (the bundled set and resnet20, which fits its 28×28 images). */
+const { dataset: DEFAULT_DATASET, model: DEFAULT_MODEL } = DEFAULT_TRAIN_CONFIG;
 
 /**
  * Whether the chosen model builds at the chosen dataset's input with the chosen switches (the

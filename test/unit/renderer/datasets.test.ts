@@ -196,6 +196,33 @@ describe('Datasets screen', () => {
     expect(second.seed).not.toBe(preview.seed);
   });
 
+  it('shows a bad augmentation value under its own input and keeps the preview button off until it is fixed', async () => {
+    const client = datasetsClient();
+    const { wrapper } = await mountView(client);
+    await wrapper.get('[data-testid="dataset-row-flowers"]').trigger('click');
+    await settle();
+
+    await wrapper.get('[data-testid="augment-padding"]').setValue('100');
+    await wrapper.get('[data-testid="augment-jitter"]').setValue(true);
+    await wrapper.get('[data-testid="augment-contrast"]').setValue('2');
+    expect(wrapper.get('[data-testid="augment-error-padding"]').text()).toBe('Must be at most 64');
+    expect(wrapper.get('[data-testid="augment-padding"]').attributes('aria-invalid')).toBe('true');
+    expect(wrapper.get('[data-testid="augment-error-contrast"]').text()).toBe('Must be at most 1');
+    expect(wrapper.get('[data-testid="augment-error-brightness"]').text()).toBe('');
+    expect(wrapper.get('[data-testid="augment-run"]').attributes('disabled')).toBeDefined();
+    await wrapper.get('[data-testid="augment-options"]').trigger('submit');
+    await settle();
+    expect(client.callsOf('datasets.previewAugmentation')).toEqual([]);
+
+    await wrapper.get('[data-testid="augment-padding"]').setValue('8');
+    await wrapper.get('[data-testid="augment-contrast"]').setValue('0.2');
+    expect(wrapper.get('[data-testid="augment-error-padding"]').text()).toBe('');
+    expect(wrapper.get('[data-testid="augment-run"]').attributes('disabled')).toBeUndefined();
+    await wrapper.get('[data-testid="augment-options"]').trigger('submit');
+    await settle();
+    expect((client.callsOf('datasets.previewAugmentation')[0] as Record<string, unknown>).augment).toMatchObject({ randomCrop: { padding: 8 }, colorJitter: { contrast: 0.2 } });
+  });
+
   it('shows a bad size next to its field and calls nothing', async () => {
     const client = datasetsClient();
     const { wrapper } = await mountView(client);

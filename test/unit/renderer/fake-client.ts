@@ -106,6 +106,7 @@ export const RECIPES: Recipe[] = [
     data: 'ImageNet, 224×224',
     config: { epochs: 90, batchSize: 256, learningRate: 0.1, optimizer: 'momentum', momentum: 0.9, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [30, 60], gamma: 0.1 } },
     augmentation: ['scale augmentation', 'horizontal flip'],
+    augment: { horizontalFlip: true },
     notes: '',
   },
   {
@@ -118,6 +119,7 @@ export const RECIPES: Recipe[] = [
     data: 'your images at 32×32',
     config: { epochs: 30, batchSize: 64, learningRate: 0.05, optimizer: 'momentum', momentum: 0.9, weightDecay: 1e-4, schedule: { type: 'multistep', milestones: [15, 23], gamma: 0.1 } },
     augmentation: ['random crop 32×32 from the image padded by 4 pixels', 'horizontal flip'],
+    augment: { randomCrop: { padding: 4 }, horizontalFlip: true },
     notes: '',
   },
   {
@@ -130,6 +132,7 @@ export const RECIPES: Recipe[] = [
     data: 'your images at 32×32',
     config: { epochs: 30, batchSize: 64, learningRate: 0.005, optimizer: 'momentum', momentum: 0.9, weightDecay: 5e-4, schedule: { type: 'multistep', milestones: [10, 20, 27], gamma: 0.1 } },
     augmentation: ['random crop 32×32 from the image padded by 4 pixels', 'horizontal flip'],
+    augment: { randomCrop: { padding: 4 }, horizontalFlip: true },
     notes: '',
   },
 ];

@@ -178,7 +178,7 @@ describe('Models screen', () => {
     const calls = inspectCalls(client).length;
     await wrapper.get('[data-testid="models-input"]').setValue('5000');
     await waitForInspection();
-    expect(wrapper.get('[data-testid="models-error-input"]').text()).toBe('A whole number from 1 to 4096');
+    expect(wrapper.get('[data-testid="models-error-input"]').text()).toBe('A whole number from 1 to 4,096');
     expect(wrapper.find('[data-testid="models-error"]').exists()).toBe(false);
     expect(inspectCalls(client)).toHaveLength(calls);
   });

@@ -8,7 +8,7 @@ import { createAppI18n } from '../../../src-renderer/i18n';
 import { useConnectionStore } from '../../../src-renderer/stores/connection';
 import { useSystemStore } from '../../../src-renderer/stores/system';
 import { useTrainingStore } from '../../../src-renderer/stores/training';
-import type { ModelInfo } from '../../../src-main/contract';
+import { DEFAULT_TRAIN_CONFIG, type ModelInfo } from '../../../src-main/contract';
 import { MODELS, settle, standardClient, stepLine, summary, type FakeClient } from './fake-client';
 
 async function mountForm(client: FakeClient) {
@@ -103,9 +103,9 @@ describe('Train form', () => {
     expect(client.callsOf('runs.start')[0]).toMatchObject({
       model: 'alexnet',
       dataset: 'fashion-mnist-subset',
-      epochs: 5,
-      batchSize: 32,
-      learningRate: 0.001,
+      epochs: DEFAULT_TRAIN_CONFIG.epochs,
+      batchSize: DEFAULT_TRAIN_CONFIG.batchSize,
+      learningRate: DEFAULT_TRAIN_CONFIG.learningRate,
       optimizer: 'momentum',
       maxSteps: 20,
     });

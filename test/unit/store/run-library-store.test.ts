@@ -2,9 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TrainConfigSchema, type MetricEvent } from '../../../src-main/contract';
+import { MAX_TAR_META_BYTES, packTar } from '../../../src-main/data/tar';
 import { tarOf } from '../helpers/tar';
 import { ArchiveError, importRunArchive, unsafeEntryReason, writeRunArchive } from '../../../src-main/store/archive';
 import { benchmarkRunList } from '../../../src-main/store/bench';
@@ -195,6 +197,19 @@ describe('run archives', () => {
     await expect(importRunArchive(target, archive, 4096)).rejects.toThrow(/"run\/big.bin" takes the archive over 4,096 bytes unpacked/);
     expect(readdirSync(target.runsDir)).toEqual([]);
     expect((await importRunArchive(target, archive, 8192)).id).toBe('r1');
+  });
+
+  it('refuses a pax record over the cap, naming the entry, after files were already unpacked, and keeps nothing', async () => {
+    const archive = await buffer(
+      packTar([
+        { header: { name: 'run/run.json', size: runJson().length }, body: runJson() },
+        { header: { name: 'run/notes.txt', size: 1, pax: { comment: 'x'.repeat(MAX_TAR_META_BYTES) } }, body: Buffer.from('n') },
+      ]),
+    );
+    const target = new RunStore(tmp('cvb-arch-paxcap-'));
+    await expect(importRunArchive(target, gzipSync(archive))).rejects.toThrow(ArchiveError);
+    await expect(importRunArchive(target, gzipSync(archive))).rejects.toThrow(/tar entry "run\/notes.txt" has a pax header of 65,5\d\d bytes/);
+    expect(readdirSync(target.runsDir)).toEqual([]);
   });
 
   it('imports a run that was running where it was archived as interrupted', async () => {

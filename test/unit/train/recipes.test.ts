@@ -2,9 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RecipeSchema, TrainConfigSchema } from '../../../src-main/contract';
+import { recipeFitsModel, RecipeSchema, TrainConfigSchema } from '../../../src-main/contract';
 import { truncateMetrics } from '../../../src-main/train/checkpoint';
-import { configFromRecipe, findRecipe, RECIPES, recipesForModel } from '../../../src-main/train/recipes';
+import { configFromRecipe, findRecipe, RECIPES } from '../../../src-main/train/recipes';
+
+const recipesForModel = (model: string) => RECIPES.filter((recipe) => recipeFitsModel(recipe, model));
 
 describe('paper recipes', () => {
   it.each(RECIPES.map((r) => [r.name, r] as const))('%s is a valid preset', (_, recipe) => {
