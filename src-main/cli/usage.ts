@@ -23,7 +23,9 @@ commands:
   bench   [--quick] [--backends a,b] [--models m,n] [--peers] [--only SECTION,...] [--threads N,M]
           kernels, training loop, pipeline, inference and run-list speed; --peers adds PyTorch;
           --only measures some of kernels, training, pipeline, inference, runList, peers
-  data    import PATH [--name NAME] [--size N] | list | show ID | delete ID | catalog
+  data    import PATH [--name NAME] [--size N] [--val-fraction X] [--test-fraction X] [--seed N]
+          | list | show ID | delete ID | catalog
+          --test-fraction defaults to 0.1 (stratified, seeded) for a source without a test split; 0 for none
   experiment run --model NAME|--base RUN_ID --vary SWITCH=v1,v2 [--seeds N] [--max-steps N]
           [--data ID] [--epochs N] [--batch-size N] [--lr X] [--option SWITCH=VALUE ...]
   experiment run --builtin NAME [--seeds N] [--max-steps N]   a paper's idea with error bars
