@@ -216,8 +216,12 @@ export const useRunsStore = defineStore('runs', () => {
   async function act<T>(name: string | null, call: () => Promise<{ ok: true; value: T } | { ok: false; error: ApiError }>): Promise<T | null> {
     actionError.value = null;
     if (name) busy.value = name;
-    const result = await call();
-    if (name) busy.value = null;
+    let result: Awaited<ReturnType<typeof call>>;
+    try {
+      result = await call();
+    } finally {
+      if (name) busy.value = null;
+    }
     if (!result.ok) {
       actionError.value = result.error;
       return null;
