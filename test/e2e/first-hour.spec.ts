@@ -36,7 +36,12 @@ async function points(page: Page): Promise<number> {
 async function trainUntilFirstPoint(page: Page): Promise<void> {
   const start = page.getByTestId('start-button');
   await expect(start).toBeEnabled();
+  const runLabel = page.getByTestId('progress-run');
+  const previous = (await runLabel.count()) > 0 ? await runLabel.getAttribute('data-run-id') : null;
   await start.click();
+  // Until the new run is attached the chart still holds the previous run's points: a first point
+  // counts only once the progress card follows the new run (else Stop lands before its first step).
+  await expect.poll(async () => ((await runLabel.count()) > 0 ? runLabel.getAttribute('data-run-id') : null), { timeout: 60_000 }).not.toBe(previous);
   await expect.poll(() => points(page), { timeout: 120_000 }).toBeGreaterThan(0);
   await page.getByTestId('stop-button').click();
   await expect(start).toBeEnabled({ timeout: 90_000 });
