@@ -8,6 +8,7 @@ import {
   errorFromZod,
   TrainConfigSchema,
   type ApiError,
+  type BudgetFit,
   type EventMessage,
   type RunStatus,
   type RecipeConfig,
@@ -28,6 +29,7 @@ const FLAGS: Record<string, string> = {
   learningRate: 'lr',
   optimizer: 'optimizer',
   maxSteps: 'max-steps',
+  maxMinutes: 'max-minutes',
   seed: 'seed',
   backend: 'backend',
   validationFraction: 'validation-fraction',
@@ -110,6 +112,7 @@ function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<st
     model: v.model,
     dataset: v.data ?? DEFAULT_TRAIN_CONFIG.dataset,
     maxSteps: numeric(v['max-steps']),
+    maxMinutes: numeric(v['max-minutes']),
     seed: numeric(v.seed),
     backend: v.backend,
     validationFraction: numeric(v['validation-fraction']),
@@ -140,6 +143,13 @@ function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<st
   const parsed = TrainConfigSchema.safeParse(defined);
   if (!parsed.success) throw new UsageError(asFlagError(errorFromZod(parsed.error, defined)));
   return parsed.data;
+}
+
+/** One line on what a time budget fitted. */
+export function describeBudget(fit: BudgetFit): string {
+  const speed = `${fit.secondsPerStep.toFixed(3)} s a step over ${fit.calibrationSteps} timed step${fit.calibrationSteps === 1 ? '' : 's'}`;
+  if (fit.scheduleScale >= 1) return `time budget ${fit.maxMinutes} min: the planned ${fit.plannedSteps} steps fit (${speed})`;
+  return `time budget ${fit.maxMinutes} min: ${fit.fittedSteps} of the planned ${fit.plannedSteps} steps fit (${speed}); the schedule was scaled by ${fit.scheduleScale.toFixed(3)}`;
 }
 
 export const trainCommand = defineCommand(TRAIN_OPTIONS, false, async (context, { values }) => {
@@ -214,9 +224,13 @@ export const trainCommand = defineCommand(TRAIN_OPTIONS, false, async (context, 
   const final = detail.ok ? (detail.value as RunSummary) : null;
   await workbench.close();
   if (context.json) {
-    printJson({ event: 'end', runId, status, steps: final?.steps ?? null, epochs: final?.epochsDone ?? null, final: final?.final ?? null, backend: final?.backend ?? null, error });
+    printJson({
+      event: 'end', runId, status, steps: final?.steps ?? null, epochs: final?.epochsDone ?? null, final: final?.final ?? null, backend: final?.backend ?? null, error,
+      ...(final?.budget ? { budget: final.budget } : {}),
+    });
   } else {
     line.clear();
+    if (final?.budget) process.stdout.write(`${describeBudget(final.budget)}\n`);
     process.stdout.write(`run ${runId} ${status}${error ? `: ${error}` : ''}\n`);
   }
   return status === 'failed' ? 1 : 0;

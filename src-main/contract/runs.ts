@@ -35,6 +35,25 @@ export const RunMetaSchema = z.object({
 });
 export type RunMeta = z.infer<typeof RunMetaSchema>;
 
+/**
+ * What a run with a time budget (`maxMinutes`) fitted after measuring its first steps: the steps
+ * that fit, and the factor its schedule was scaled by (fitted / planned steps; 1 when the planned
+ * run fits in the budget).
+ */
+export const BudgetFitSchema = z.object({
+  maxMinutes: z.number().gt(0),
+  /** Steps timed to measure the speed (after the first, which builds the graph). */
+  calibrationSteps: z.number().int().min(1),
+  secondsPerStep: z.number().min(0),
+  /** What a validation pass was expected to take, in seconds, from the same speed. */
+  validationSeconds: z.number().min(0),
+  plannedSteps: z.number().int().min(1),
+  fittedSteps: z.number().int().min(1),
+  /** fittedSteps / plannedSteps, at most 1: epochs-based milestones and warm-up shrink by it. */
+  scheduleScale: z.number().gt(0).max(1),
+});
+export type BudgetFit = z.infer<typeof BudgetFitSchema>;
+
 export const RunSummarySchema = z.object({
   id: RunIdSchema,
   model: z.string(),
@@ -61,6 +80,8 @@ export const RunSummarySchema = z.object({
   test: TestMetricsSchema.nullable().optional(),
   /** The switches the run set (its config's modelOptions), so a list can tell runs of one model apart. */
   modelOptions: ModelOptionsSchema.optional(),
+  /** A run with a time budget: what was fitted to it (absent until it is measured). */
+  budget: BudgetFitSchema.optional(),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 

@@ -16,6 +16,8 @@ export const LIMITS = {
   maxThreads: 256,
   /** A day. */
   maxCheckpointMinutes: 1440,
+  /** A week. */
+  maxMinutes: 10_080,
 } as const;
 
 export const OptimizerNameSchema = z.enum(['sgd', 'momentum', 'adam', 'adamw', 'rmsprop']);
@@ -89,6 +91,13 @@ export const RecordedTrainConfigSchema = z.strictObject({
   optimizer: OptimizerNameSchema.default('adam'),
   /** Ends the run after this many optimizer steps (smoke tests, quick looks). */
   maxSteps: z.number().int('must be a whole number').min(1).max(LIMITS.maxSteps).optional(),
+  /**
+   * A time budget in minutes (fractions allowed): after its first steps the run measures its speed
+   * and, when the planned steps would take longer, trains only as many whole epochs as fit, its
+   * schedule (milestones, warm-up, cosine, one-cycle) scaled to that length. Never longer than
+   * `epochs` and `maxSteps` ask; the run record's `budget` says what was fitted.
+   */
+  maxMinutes: z.number().gt(0, 'must be greater than 0').max(LIMITS.maxMinutes, `must be at most ${LIMITS.maxMinutes}`).optional(),
   /** Fraction of the training split held out for validation each epoch. */
   validationFraction: z.number().min(0).max(0.5).default(0.1),
   seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),

@@ -87,6 +87,9 @@ export function createRunSupervisor(options: RunSupervisorOptions): RunSuperviso
       logger.info({ runId, backend: message.backend.name, passedOver: message.backend.passedOver, totalSteps: message.totalSteps }, 'run started');
       Object.assign(run, { epochs: message.epochs, stepsPerEpoch: message.stepsPerEpoch, totalSteps: message.totalSteps, threads: message.backend.threads });
       emit({ event: 'run.status', data: { runId, status: 'running', error: null } });
+    } else if (message.type === 'budget') {
+      run.totalSteps = message.totalSteps;
+      logger.info({ runId, ...message.fit }, 'time budget fitted');
     } else if (message.type === 'metric') {
       if (message.event.type === 'step') {
         // A smoothed rate for the time-left estimate; the per-step figure stays in the metrics.

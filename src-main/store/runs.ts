@@ -18,6 +18,7 @@ import {
   RUN_ID_PATTERN,
   type BackendReport,
   type BestMetric,
+  type BudgetFit,
   type FinalMetrics,
   type MetricEvent,
   type RunMeta,
@@ -49,6 +50,8 @@ export interface RunRecord {
   workerPid: number | null;
   /** Name, notes, tags and star the user gave the run (absent in runs made before they existed). */
   meta?: RunMeta;
+  /** A run with a time budget (config.maxMinutes): what its first steps fitted to it. */
+  budget?: BudgetFit;
 }
 
 export class InvalidRunIdError extends Error {}
@@ -333,6 +336,7 @@ export function toSummary(record: RunRecord): RunSummary {
     tags: meta.tags,
     starred: meta.starred,
     modelOptions: { ...record.config.modelOptions },
+    ...(record.budget ? { budget: record.budget } : {}),
   };
 }
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { MetricEventSchema, type MonitoredMetric } from '../contract';
+import { MetricEventSchema, type BudgetFit, type MonitoredMetric } from '../contract';
 import { atomicWriteFileSync, fsyncDir, writeFileDurableSync } from '../store/atomic';
 
 /** Everything besides weights and optimizer slots that a resumed run needs to continue the same curve. */
@@ -32,6 +32,8 @@ export interface CheckpointState {
   best: { metric: MonitoredMetric; score: number | null; epoch: number | null };
   epochsWithoutImprovement: number;
   learningRate: number;
+  /** What a time budget fitted, so a resume trains the same steps on the same schedule. */
+  budget?: BudgetFit;
 }
 
 /** One optimizer slot, as `optimizer.getWeights()` returns and `setWeights()` takes them. */

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { EpochMetric, MetricEvent, MonitoredMetric, TrainConfig } from '../contract';
+import type { BudgetFit, EpochMetric, MetricEvent, MonitoredMetric, TrainConfig } from '../contract';
 import { hasAugmentation, type AugmentOptions } from '../data/augment';
 import { channelStats, type Normalization } from '../data/batches';
 import type { PreparedBatch } from '../data/batch-prep';
@@ -17,6 +17,7 @@ import { createModel, endsInSoftmax, getModelMeta, outputLossWeights } from '../
 import type { CheckpointState, NamedTensor } from './checkpoint';
 import { createOptimizer, isDecayed, setLearningRate, weightDecayOf, type WeightDecay } from './optimizers';
 import { Mulberry32, shuffleInPlace, streamSeeds, withMathRandom } from './random';
+import { CALIBRATION_STEPS, fitToBudget } from './budget';
 import { learningRateAt } from './schedules';
 
 export interface TrainPlan {
@@ -47,6 +48,8 @@ export interface TrainLoopHooks {
    * `checkpointMinutes` inside an epoch (then with no metric).
    */
   onCheckpoint?(request: CheckpointRequest): Promise<void>;
+  /** A run with `maxMinutes`: called once its first steps are timed and the budget is fitted. */
+  onBudget?(fit: BudgetFit, plan: TrainPlan): void;
   shouldStop(): boolean;
 }
 
@@ -300,7 +303,11 @@ function describeVariables(model: LayersModel, decayNormAndBias: boolean) {
   return { variables, decayed, layers, members };
 }
 
-/** What a run fixes before its first step and never changes: the data plan, the update rule, what it reports. */
+/**
+ * What a run fixes before its first step and never changes: the data plan, the update rule, what it
+ * reports. The one exception: a time budget, once fitted, shortens `plan.totalSteps` and scales
+ * `timing` (applyBudget), the same way in the run that fits it and in every resume of it.
+ */
 interface RunSetup {
   config: TrainConfig;
   shape: [number, number, number];
@@ -363,6 +370,8 @@ class RunState {
   best: CheckpointState['best'];
   epochsWithoutImprovement = 0;
   learningRate: number;
+  /** What a time budget fitted (null until then, and without one). */
+  budget: BudgetFit | null = null;
   readonly orderRandom: Mulberry32;
   readonly tensorRandom: Mulberry32;
   readonly augmentRandom: Mulberry32;
@@ -384,6 +393,7 @@ class RunState {
     if (state.augmentRandomState !== undefined) this.augmentRandom.state = state.augmentRandomState;
     this.totals = { ...state.epochTotals };
     if (state.best.metric === this.setup.monitor) this.best = { ...state.best };
+    if (state.budget) this.budget = state.budget;
   }
 
   resetTotals(): void {
@@ -404,8 +414,16 @@ class RunState {
       best: { ...this.best },
       epochsWithoutImprovement: this.epochsWithoutImprovement,
       learningRate: this.learningRate,
+      ...(this.budget ? { budget: this.budget } : {}),
     };
   }
+}
+
+/** Shortens the plan to the fitted steps and scales the schedule's epochs (milestones, warm-up) by as much. */
+function applyBudget(setup: RunSetup, fit: BudgetFit): void {
+  if (fit.fittedSteps >= setup.plan.totalSteps) return;
+  setup.plan.totalSteps = fit.fittedSteps;
+  setup.timing = { stepsPerEpoch: setup.plan.stepsPerEpoch * fit.scheduleScale, totalSteps: fit.fittedSteps };
 }
 
 /** [loss, correct, top-5 correct, squared global norm, squared layer norms...] of one step. */
@@ -521,6 +539,11 @@ class TrainingRun {
   private readonly trainStep: ReturnType<typeof createTrainStep>;
   private readonly batches: TrainBatchQueue;
   private lastCheckpointAt: number;
+  private readonly startedAt: number;
+  /** A budget being fitted: when and at which step the timed steps began. */
+  private calibration: { time: number; step: number } | null = null;
+  /** A budget fitted in this process: the run ends here even if the estimate was short. */
+  private deadline = Infinity;
 
   constructor(
     private readonly setup: RunSetup,
@@ -532,6 +555,7 @@ class TrainingRun {
     private readonly clock: () => number,
   ) {
     this.lastCheckpointAt = clock();
+    this.startedAt = this.lastCheckpointAt;
     this.trainStep = createTrainStep(setup, model, state.tensorRandom);
     this.batches = new TrainBatchQueue(setup, producer, state.orderRandom, prefetch, { epoch: state.startEpoch, index: state.skipBatches, step: state.step });
   }
@@ -557,14 +581,51 @@ class TrainingRun {
     const { plan, config } = this.setup;
     let batchIndex = first;
     for (; batchIndex < plan.stepsPerEpoch; batchIndex++) {
-      if (this.hooks.shouldStop() || this.state.step >= plan.totalSteps) break;
+      if (this.hooks.shouldStop() || this.state.step >= plan.totalSteps || this.pastDeadline()) break;
       await this.trainBatch(epoch, batchIndex);
+      this.timeBudget();
       // The epoch's last batch is followed by the epoch's own checkpoint.
       const due = config.checkpointMinutes > 0 && this.clock() - this.lastCheckpointAt >= config.checkpointMinutes * 60_000;
       if (due && batchIndex + 1 < plan.stepsPerEpoch) await this.checkpoint(this.state.snapshot(epoch - 1, batchIndex + 1, orderRandomState), null, false);
       await yieldToEvents();
     }
     return batchIndex;
+  }
+
+  /**
+   * With `maxMinutes` and nothing fitted yet: times CALIBRATION_STEPS steps after this process's
+   * first, then fits the run to what is left of the budget (see budget.ts).
+   */
+  private timeBudget(): void {
+    const { config, plan } = this.setup;
+    if (config.maxMinutes === undefined || this.state.budget) return;
+    const now = this.clock();
+    if (!this.calibration) {
+      this.calibration = { time: now, step: this.state.step };
+      return;
+    }
+    const timed = this.state.step - this.calibration.step;
+    if (timed < CALIBRATION_STEPS && this.state.step < plan.totalSteps) return;
+    const fit = fitToBudget({
+      maxMinutes: config.maxMinutes,
+      elapsedSeconds: (now - this.startedAt) / 1000,
+      step: this.state.step,
+      calibrationSteps: timed,
+      secondsPerStep: (now - this.calibration.time) / 1000 / timed,
+      batchSize: config.batchSize,
+      stepsPerEpoch: plan.stepsPerEpoch,
+      plannedSteps: plan.totalSteps,
+      validationImages: plan.validationIndices.length,
+      validationBatchSize: validationBatchSize(config),
+    });
+    this.state.budget = fit;
+    applyBudget(this.setup, fit);
+    this.deadline = this.startedAt + config.maxMinutes * 60_000;
+    this.hooks.onBudget?.(fit, plan);
+  }
+
+  private pastDeadline(): boolean {
+    return this.deadline !== Infinity && this.clock() >= this.deadline;
   }
 
   private async trainBatch(epoch: number, batchIndex: number): Promise<void> {
@@ -651,7 +712,7 @@ class TrainingRun {
       indices: plan.validationIndices,
       shape,
       classes,
-      batchSize: Math.max(config.batchSize, 64),
+      batchSize: validationBatchSize(config),
       probabilities,
     });
     return {
@@ -687,6 +748,7 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset | 
     await setup.optimizer.setWeights(optimizerWeights);
     tf.dispose(optimizerWeights.map((w) => w.tensor));
     state.restore(saved);
+    if (state.budget) applyBudget(setup, state.budget);
   }
   const producer = await createBatchProducer({
     sources: { train: dataset.train, ...(setup.plan.validationSplit === 'val' && dataset.val ? { val: dataset.val } : {}) },
@@ -705,6 +767,11 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset | 
     await producer.close();
     options.onPipeline?.({ ...stats, streaming: setup.streaming, waitSeconds: run.waitMs / 1000 });
   }
+}
+
+/** Validation runs forward passes only, at the training batch size or 64, whichever is larger. */
+function validationBatchSize(config: TrainConfig): number {
+  return Math.max(config.batchSize, 64);
 }
 
 /**

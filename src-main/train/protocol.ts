@@ -1,5 +1,5 @@
 /** Messages between the host (Core) and a training worker process, over the fork IPC channel. */
-import type { BackendReport, MetricEvent, RunStatus } from '../contract';
+import type { BackendReport, BudgetFit, MetricEvent, RunStatus } from '../contract';
 
 export type HostToWorker =
   /** `resume`: continue the run from its last checkpoint instead of starting it. */
@@ -9,4 +9,6 @@ export type HostToWorker =
 export type WorkerToHost =
   | { type: 'started'; backend: BackendReport; stepsPerEpoch: number; totalSteps: number; epochs: number }
   | { type: 'metric'; event: MetricEvent }
+  /** A time budget was fitted: the run now ends after `totalSteps`. */
+  | { type: 'budget'; fit: BudgetFit; totalSteps: number }
   | { type: 'ended'; status: Extract<RunStatus, 'completed' | 'stopped' | 'failed'>; error: string | null };

@@ -80,6 +80,10 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
           if (event.type === 'epoch') lastEpoch = event;
           send({ type: 'metric', event });
         },
+        onBudget: (fit, plan) => {
+          record = store.update(runId, { budget: fit });
+          send({ type: 'budget', fit, totalSteps: plan.totalSteps });
+        },
         onCheckpoint: async ({ state, isBest, model: trained, optimizer }) => {
           metrics.sync();
           await saveCheckpoint(checkpointsDir, 'last', trained, optimizer, state, checkpointFiles);

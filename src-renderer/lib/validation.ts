@@ -21,7 +21,7 @@ import {
 import { fieldErrorsOf, type FieldMessage } from './issue-messages';
 
 /** The fields of the simple form, always shown. */
-export const BASIC_FIELDS = ['preset', 'model', 'dataset', 'epochs', 'batchSize', 'learningRate', 'optimizer', 'maxSteps'] as const;
+export const BASIC_FIELDS = ['preset', 'model', 'dataset', 'epochs', 'batchSize', 'learningRate', 'optimizer', 'maxSteps', 'maxMinutes'] as const;
 
 /** The fields behind the "Advanced" disclosure. */
 export const ADVANCED_FIELDS = [
@@ -93,6 +93,8 @@ export interface TrainForm {
   learningRate: number | string;
   optimizer: OptimizerName | string;
   maxSteps: number | string;
+  /** A time budget in minutes ('' for none). */
+  maxMinutes: number | string;
   /** The recipe the form was filled from ('' for none). */
   preset: string;
   momentum: number | string;
@@ -143,7 +145,7 @@ export interface TrainForm {
 }
 
 /** The advanced options at the schema's defaults: empty means "the host's default". */
-export function defaultAdvancedForm(): Omit<TrainForm, 'model' | 'dataset' | 'epochs' | 'batchSize' | 'learningRate' | 'optimizer' | 'maxSteps'> {
+export function defaultAdvancedForm(): Omit<TrainForm, 'model' | 'dataset' | 'epochs' | 'batchSize' | 'learningRate' | 'optimizer' | 'maxSteps' | 'maxMinutes'> {
   return {
     preset: '',
     momentum: '',
@@ -188,7 +190,7 @@ export function defaultAdvancedForm(): Omit<TrainForm, 'model' | 'dataset' | 'ep
 /** The contract's starting config; the model and dataset are filled in once the host lists what it has. */
 export function defaultTrainForm(): TrainForm {
   const { epochs, batchSize, learningRate, optimizer } = DEFAULT_TRAIN_CONFIG;
-  return { model: '', dataset: '', epochs, batchSize, learningRate, optimizer, maxSteps: '', ...defaultAdvancedForm() };
+  return { model: '', dataset: '', epochs, batchSize, learningRate, optimizer, maxSteps: '', maxMinutes: '', ...defaultAdvancedForm() };
 }
 
 /**
@@ -294,6 +296,7 @@ export function formToConfigInput(form: TrainForm, context: FormContext = {}): R
     optimizer: form.optimizer,
   };
   put(input, 'maxSteps', numberOrUndefined(form.maxSteps));
+  put(input, 'maxMinutes', numberOrUndefined(form.maxMinutes));
   const optimizer = form.optimizer as OptimizerName;
   if (OPTIMIZER_FIELDS.momentum.includes(optimizer)) put(input, 'momentum', numberOrUndefined(form.momentum));
   if (OPTIMIZER_FIELDS.nesterov.includes(optimizer) && form.nesterov) input.nesterov = true;
@@ -331,6 +334,7 @@ export function configToForm(config: TrainConfigInput): TrainForm {
     learningRate: config.learningRate,
     optimizer: config.optimizer ?? 'adam',
     maxSteps: config.maxSteps ?? '',
+    maxMinutes: config.maxMinutes ?? '',
     ...defaultAdvancedForm(),
     ...trainingFieldsToForm(config),
     preset: config.preset?.name ?? '',
@@ -484,4 +488,5 @@ export const FIELD_LIMITS: Partial<Record<FormField, number>> = {
   batchSize: LIMITS.maxBatchSize,
   learningRate: LIMITS.maxLearningRate,
   maxSteps: LIMITS.maxSteps,
+  maxMinutes: LIMITS.maxMinutes,
 };

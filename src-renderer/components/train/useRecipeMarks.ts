@@ -53,4 +53,4 @@ export function useRecipeMarks() {
   return { changed, changedNames, describe, describeSchedule, fieldLabel };
 }
 
-const BASIC_LABELS: readonly string[] = ['model', 'dataset', 'epochs', 'batchSize', 'learningRate', 'optimizer', 'maxSteps'];
+const BASIC_LABELS: readonly string[] = ['model', 'dataset', 'epochs', 'batchSize', 'learningRate', 'optimizer', 'maxSteps', 'maxMinutes'];

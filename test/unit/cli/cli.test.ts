@@ -45,7 +45,27 @@ describe('cvb train / runs', () => {
     expect(show.json[0]).toMatchObject({ config: { threads: 2, checkpointMinutes: 0.5 }, backend: 'wasm', threads: 2 });
   }, 300_000);
 
+  it('trains with --max-minutes: the end line and the run record say what the budget fitted', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const train = cvb(['train', '--model', 'resnet20', '--max-steps', '6', '--batch-size', '16', '--max-minutes', '30', '--json'], home);
+    expect(train.code, train.stderr).toBe(0);
+    const end = train.json[train.json.length - 1];
+    // Six steps end before ten are timed: the fit is made at the last step, from the five after the first.
+    expect(end).toMatchObject({ event: 'end', status: 'completed', steps: 6, budget: { maxMinutes: 30, calibrationSteps: 5, plannedSteps: 6, fittedSteps: 6, scheduleScale: 1 } });
+    expect(end.budget.secondsPerStep).toBeGreaterThan(0);
+    const show = cvb(['runs', 'show', end.runId, '--json'], home);
+    expect(show.json[0]).toMatchObject({ config: { maxMinutes: 30 }, budget: { fittedSteps: 6 } });
+    const text = spawnSync(process.execPath, [join(distMain, 'cli.js'), 'train', '--model', 'resnet20', '--max-steps', '2', '--batch-size', '16', '--max-minutes', '30', '--home', home], {
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/time budget 30 min: the planned 2 steps fit \([\d.]+ s a step over 1 timed step\)/);
+  }, 300_000);
+
   it.each([
+    [['--model', 'resnet20', '--max-minutes', '0'], 'max-minutes', /^--max-minutes: must be greater than 0/],
+    [['--model', 'resnet20', '--max-minutes', 'soon'], 'max-minutes', /received "soon"/],
     [['--model', 'resnet20', '--batch-size', '0'], 'batch-size', /--batch-size: too small/],
     [['--model', 'resnet20', '--lr', 'abc'], 'lr', /received "abc"/],
     [['--model', 'resnet20', '--lr', '-1'], 'lr', /greater than 0/],

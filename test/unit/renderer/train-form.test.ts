@@ -97,6 +97,10 @@ describe('Train form', () => {
     const { wrapper, training } = await mountForm(client);
     await wrapper.get('[data-testid="field-optimizer"]').setValue('momentum');
     await wrapper.get('[data-testid="field-maxSteps"]').setValue('20');
+    await wrapper.get('[data-testid="field-maxMinutes"]').setValue('-2');
+    expect(wrapper.get('[data-testid="error-maxMinutes"]').text()).toBe('Must be greater than 0');
+    await wrapper.get('[data-testid="field-maxMinutes"]').setValue('1.5');
+    expect(wrapper.get('[data-testid="error-maxMinutes"]').text()).toBe('');
     await wrapper.get('[data-testid="start-button"]').trigger('click');
     await settle();
 
@@ -108,6 +112,7 @@ describe('Train form', () => {
       learningRate: DEFAULT_TRAIN_CONFIG.learningRate,
       optimizer: 'momentum',
       maxSteps: 20,
+      maxMinutes: 1.5,
     });
     expect(training.isRunning).toBe(true);
     expect(wrapper.get('[data-testid="start-button"]').attributes('disabled')).toBeDefined();

@@ -1,0 +1,183 @@
+/**
+ * A time budget (`maxMinutes`): the fit's arithmetic, and the loop on a clock that advances one
+ * second per step, so what fits is known in advance: the steps taken, the scaled schedule, the
+ * budget reported and checkpointed, an exact resume, and the hard stop when the estimate was short.
+ */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TrainConfigSchema, type BudgetFit, type EpochMetric, type MetricEvent, type StepMetric, type TrainConfig } from '../../../src-main/contract';
+import { BUDGET_MARGIN, fitToBudget, VALIDATION_COST, type BudgetInput } from '../../../src-main/train/budget';
+import { loadCheckpoint, saveCheckpoint, type CheckpointState } from '../../../src-main/train/checkpoint';
+import { runTraining } from '../../../src-main/train/loop';
+import { onBackend, stepLosses, tinyConvNet, tinyDataset, trainConfig } from './helpers';
+
+const dir = mkdtempSync(join(tmpdir(), 'cvb-budget-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('fitToBudget', () => {
+  const input: BudgetInput = {
+    maxMinutes: 1,
+    elapsedSeconds: 2,
+    step: 11,
+    calibrationSteps: 10,
+    secondsPerStep: 0.5,
+    batchSize: 16,
+    stepsPerEpoch: 10,
+    plannedSteps: 1000,
+    validationImages: 0,
+    validationBatchSize: 64,
+  };
+
+  it('keeps the plan, at scale 1, when it fits', () => {
+    const fit = fitToBudget({ ...input, plannedSteps: 100 });
+    // 89 more steps at 0.5 s: 44.5 s of the 58.2 s left of 60 s less the margin and the 2 s spent.
+    expect(fit.fittedSteps).toBe(100);
+    expect(fit.scheduleScale).toBe(1);
+  });
+
+  it('fits whole epochs when two or more fit: (60 × 0.97 − 2) / 0.5 = 112 more steps, to step 123, ends at 120', () => {
+    expect(BUDGET_MARGIN).toBe(0.03);
+    const fit = fitToBudget(input);
+    expect(fit.fittedSteps).toBe(120);
+    expect(fit.plannedSteps).toBe(1000);
+    expect(fit.scheduleScale).toBeCloseTo(0.12, 12);
+    expect(fit.validationSeconds).toBe(0);
+  });
+
+  it('counts a validation pass at each epoch end, from the same speed', () => {
+    // 640 validation images at batch 64: 10 batches of 64 images at 0.5/16 s an image, × 0.4.
+    const fit = fitToBudget({ ...input, validationImages: 640 });
+    expect(fit.validationSeconds).toBeCloseTo(640 * (0.5 / 16) * VALIDATION_COST, 12);
+    // Each epoch of 10 steps costs 5 s + 8 s: to step 50 costs 39 × 0.5 + 4 passes = 19.5 + 32 = 51.5 s ≤ 56.2 s.
+    expect(fit.fittedSteps).toBe(50);
+  });
+
+  it('ends at the step that fits when fewer than two epochs do', () => {
+    const fit = fitToBudget({ ...input, stepsPerEpoch: 100 });
+    expect(fit.fittedSteps).toBe(123);
+  });
+
+  it('never goes below the steps taken, when the budget is already spent', () => {
+    const fit = fitToBudget({ ...input, elapsedSeconds: 120 });
+    expect(fit.fittedSteps).toBe(11);
+  });
+});
+
+describe('a run with a time budget (cpu, a clock of one second a step)', () => {
+  beforeAll(() => onBackend('cpu'));
+  // 48 images of 10 classes, a quarter of each class held out: 40 to train at batch 4, 10 steps an
+  // epoch, 200 in 20 epochs; 8 to validate.
+  const dataset = tinyDataset();
+  const config = (overrides: Partial<TrainConfig> = {}): TrainConfig =>
+    TrainConfigSchema.parse({
+      ...trainConfig({ epochs: 20, batchSize: 4, optimizer: 'adam', learningRate: 0.01, schedule: { type: 'multistep', milestones: [10], gamma: 0.1 }, checkpointMinutes: 0 }),
+      maxMinutes: 1,
+      ...overrides,
+    });
+
+  class Killed extends Error {}
+
+  async function train(
+    runConfig: TrainConfig,
+    opts: { killAfterStep?: number; resumeFrom?: string; jumpSecondsAtStep?: [number, number] } = {},
+  ): Promise<{ events: MetricEvent[]; budgets: BudgetFit[]; saved: CheckpointState[]; outcome: string | null }> {
+    const model: LayersModel = tinyConvNet(9, [8, 8, 3], 10, 0);
+    const events: MetricEvent[] = [];
+    const budgets: BudgetFit[] = [];
+    const saved: CheckpointState[] = [];
+    let now = 0;
+    let outcome: string | null = null;
+    try {
+      outcome = await runTraining(
+        runConfig,
+        dataset,
+        model,
+        {
+          shouldStop: () => false,
+          onMetric: (event) => {
+            events.push(event);
+            if (event.type !== 'step') return;
+            now += 1000;
+            if (opts.jumpSecondsAtStep?.[0] === event.step) now += opts.jumpSecondsAtStep[1] * 1000;
+          },
+          onBudget: (fit) => budgets.push(fit),
+          onCheckpoint: async ({ state, metric, optimizer }) => {
+            if (opts.killAfterStep === undefined || metric !== null || state.step < opts.killAfterStep) return;
+            await saveCheckpoint(dir, 'last', model, optimizer, state, {});
+            saved.push(state);
+            throw new Killed();
+          },
+        },
+        { pipeline: 'thread', clock: () => now, ...(opts.resumeFrom ? { resume: loadCheckpoint(opts.resumeFrom, model) } : {}) },
+      );
+    } catch (error) {
+      if (!(error instanceof Killed)) throw error;
+    } finally {
+      model.dispose();
+    }
+    return { events, budgets, saved, outcome };
+  }
+
+  it('times ten steps after the first, then trains the whole epochs that fit, the schedule scaled to them', async () => {
+    const { events, budgets, outcome } = await train(config());
+    // At step 11, 11 s gone at 1 s a step; a validation pass (8 images, one batch of 64) costs
+    // 64 × (1/4) × 0.4 = 6.4 s. 60 × 0.97 − 11 = 47.2 s left: to step 30, 19 s + 2 passes = 31.8 s;
+    // step 40 would need 48.2 s. The steps that fit end inside epoch 4, so the run ends with epoch 3.
+    expect(budgets).toHaveLength(1);
+    expect(budgets[0]).toMatchObject({ maxMinutes: 1, calibrationSteps: 10, secondsPerStep: 1, plannedSteps: 200, fittedSteps: 30 });
+    expect(budgets[0].validationSeconds).toBeCloseTo(6.4, 12);
+    expect(budgets[0].scheduleScale).toBeCloseTo(0.15, 12);
+    const steps = events.filter((e): e is StepMetric => e.type === 'step');
+    expect(steps).toHaveLength(30);
+    expect(outcome).toBe('completed');
+    const epochs = events.filter((e): e is EpochMetric => e.type === 'epoch');
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(epochs.every((e) => e.partial !== true)).toBe(true);
+    // The milestone at epoch 10 of 20 lands at half of the 30 steps: step 16 (1-based) is the first at lr / 10.
+    expect(steps[14].learningRate).toBeCloseTo(0.01, 12);
+    expect(steps[15].learningRate).toBeCloseTo(0.001, 12);
+  });
+
+  it('trains the plan unchanged when it fits in the budget', async () => {
+    const { events, budgets } = await train(config({ epochs: 2, maxMinutes: 10 }));
+    expect(budgets[0]).toMatchObject({ plannedSteps: 20, fittedSteps: 20, scheduleScale: 1 });
+    expect(events.filter((e) => e.type === 'step')).toHaveLength(20);
+  });
+
+  it('resumes a budgeted run from a checkpoint inside an epoch on the same steps and losses (within 1e-5)', async () => {
+    const whole = stepLosses((await train(config())).events);
+    // Checkpoints every 6 s of the clock: the first inside an epoch after step 21 is in epoch 3.
+    const killed = await train(config({ checkpointMinutes: 0.1 }), { killAfterStep: 21 });
+    expect(killed.saved).toHaveLength(1);
+    const [checkpoint] = killed.saved;
+    expect(checkpoint.budget?.fittedSteps).toBe(30);
+    expect(checkpoint.epoch).toBe(2);
+    expect(checkpoint.batchInEpoch).toBeGreaterThan(0);
+    const resumed = await train(config({ checkpointMinutes: 0.1 }), { resumeFrom: join(dir, 'last') });
+    // The fit is the checkpoint's: no second one, the same 30 steps and the same scaled schedule.
+    expect(resumed.budgets).toHaveLength(0);
+    const losses = [...stepLosses(killed.events).slice(0, checkpoint.step), ...stepLosses(resumed.events)];
+    expect(losses).toHaveLength(whole.length);
+    expect(Math.max(...losses.map((loss, i) => Math.abs(loss - whole[i])))).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('ends at the budget when the steps turn out slower than timed', async () => {
+    // After the fit, step 25 takes 60 s more: the minute is gone, and the run ends there, its epoch partial.
+    const { events, outcome } = await train(config(), { jumpSecondsAtStep: [25, 60] });
+    expect(events.filter((e) => e.type === 'step')).toHaveLength(25);
+    expect(outcome).toBe('completed');
+    const last = events.filter((e): e is EpochMetric => e.type === 'epoch').pop()!;
+    expect(last.partial).toBe(true);
+  });
+
+  it('refuses a budget that is not a positive number of minutes, naming what it received', () => {
+    for (const maxMinutes of [0, -1, 20_000]) {
+      const parsed = TrainConfigSchema.safeParse({ ...trainConfig(), maxMinutes });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0].path).toEqual(['maxMinutes']);
+    }
+  });
+});
