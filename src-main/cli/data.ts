@@ -38,7 +38,8 @@ function flagError(error: UsageError['error']): UsageError {
   return new UsageError(field ? { ...error, field } : error);
 }
 
-const plural = (n: number, word: string) => `${n.toLocaleString('en')} ${word}${n === 1 ? '' : 's'}`;
+/** "1 class", "10 classes", "3 files": English plurals of the words this file counts. */
+const plural = (n: number, word: string) => `${n.toLocaleString('en')} ${word}${n === 1 ? '' : /(s|x|ch|sh)$/.test(word) ? 'es' : 's'}`;
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 type ImportFlags = ParsedArgs<typeof IMPORT_OPTIONS>['values'];

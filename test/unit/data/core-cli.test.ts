@@ -182,6 +182,9 @@ describe('cvb data', () => {
     expect(JSON.parse((await run(home, 'delete', 'my-pets', '--json')).out)).toEqual({ id: 'my-pets' });
     const noTest = JSON.parse((await run(home, 'import', folder, '--size', '16', '--test-fraction', '0', '--json')).out);
     expect(noTest.counts).toMatchObject({ train: { cat: 12, dog: 12, fox: 12 }, test: {} });
+    expect(JSON.parse((await run(home, 'delete', 'pets', '--json')).out)).toEqual({ id: 'pets' });
+    // The text form counts its classes in English.
+    expect((await run(home, 'import', folder, '--size', '16')).out).toMatch(/imported "pets" as pets: 3 classes, 16×16×3\n/);
   });
 
   it('rejects bad flags with the field named', async () => {
