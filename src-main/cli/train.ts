@@ -89,7 +89,9 @@ function scheduleFrom(v: Record<string, string | undefined>): Record<string, unk
 
 /** The run's config from the command line: a preset (--preset) with the flags on top, or the defaults. */
 function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<string, string | boolean | undefined>, options: string[] | undefined): TrainConfig {
-  if (!v.model) {
+  const recipe = v.preset === undefined ? undefined : findRecipe(v.preset);
+  if (v.preset !== undefined && !recipe) throw invalid('preset', `--preset: unknown preset "${v.preset}"; presets: ${RECIPES.map((r) => r.name).join(', ')}`);
+  if (!v.model && !recipe?.run) {
     throw new UsageError({ code: 'invalid_request', field: 'model', message: '--model: choose a network (see `cvb models`)' });
   }
   const early = numeric(v['early-stopping']);
@@ -107,12 +109,10 @@ function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<st
     labelSmoothing: numeric(v['label-smoothing']),
     auxLossWeight: numeric(v['aux-weight']),
     gradClipNorm: numeric(v['grad-clip']),
+    maxMinutes: numeric(v['max-minutes']),
   };
   const common = {
-    model: v.model,
-    dataset: v.data ?? DEFAULT_TRAIN_CONFIG.dataset,
     maxSteps: numeric(v['max-steps']),
-    maxMinutes: numeric(v['max-minutes']),
     seed: numeric(v.seed),
     backend: v.backend,
     validationFraction: numeric(v['validation-fraction']),
@@ -121,17 +121,19 @@ function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<st
     perLayerGradNorms: flags['grad-norms'] || undefined,
     threads: numeric(v.threads),
     checkpointMinutes: numeric(v['checkpoint-minutes']),
-    modelOptions: switchValues(options),
   };
+  const defined = (record: Record<string, unknown>) => Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+  const switches = switchValues(options);
   let input: Record<string, unknown>;
-  if (v.preset !== undefined) {
-    const recipe = findRecipe(v.preset);
-    if (!recipe) throw invalid('preset', `--preset: unknown preset "${v.preset}"; presets: ${RECIPES.map((r) => r.name).join(', ')}`);
-    input = configFromRecipe(recipe, { model: v.model }, fields as Partial<RecipeConfig>) as Record<string, unknown>;
-    Object.assign(input, common);
+  if (recipe) {
+    input = configFromRecipe(recipe, { model: v.model, dataset: v.data, modelOptions: switches }, fields as Partial<RecipeConfig>) as Record<string, unknown>;
+    Object.assign(input, defined(common));
   } else {
     input = {
       ...common,
+      model: v.model,
+      dataset: v.data ?? DEFAULT_TRAIN_CONFIG.dataset,
+      modelOptions: switches,
       ...fields,
       epochs: fields.epochs ?? DEFAULT_TRAIN_CONFIG.epochs,
       batchSize: fields.batchSize ?? DEFAULT_TRAIN_CONFIG.batchSize,
@@ -139,9 +141,9 @@ function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<st
       optimizer: fields.optimizer ?? DEFAULT_TRAIN_CONFIG.optimizer,
     };
   }
-  const defined = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined));
-  const parsed = TrainConfigSchema.safeParse(defined);
-  if (!parsed.success) throw new UsageError(asFlagError(errorFromZod(parsed.error, defined)));
+  const given = defined(input);
+  const parsed = TrainConfigSchema.safeParse(given);
+  if (!parsed.success) throw new UsageError(asFlagError(errorFromZod(parsed.error, given)));
   return parsed.data;
 }
 
@@ -200,6 +202,11 @@ export const trainCommand = defineCommand(TRAIN_OPTIONS, false, async (context, 
   const started = config ? await workbench.request('runs.start', config) : await workbench.request('runs.resume', { id: resumeId });
   if (!started.ok) {
     await workbench.close();
+    const preset = config?.preset ? findRecipe(config.preset.name) : undefined;
+    if (started.error.field === 'dataset' && v.data === undefined && preset?.run) {
+      // The preset chose the dataset: say where it comes from.
+      throw new UsageError(asFlagError({ ...started.error, message: `${started.error.message}. Preset "${preset.name}" trains on ${preset.data}` }));
+    }
     throw new UsageError(asFlagError(started.error));
   }
   const run = started.value as RunSummary;

@@ -3,6 +3,8 @@
  * Pure TypeScript + zod: no node:, electron or DOM imports, so both runtimes can import this file.
  */
 import { z } from 'zod';
+import { DatasetIdSchema } from './ids';
+import { ModelOptionsSchema } from './models';
 import { AugmentOptionsSchema, LIMITS, OptimizerNameSchema, RecordedTrainConfigSchema, ScheduleSchema } from './training-config';
 
 /** The training fields a recipe sets (everything but the model, the data and the machine). */
@@ -20,6 +22,8 @@ export const RecipeConfigSchema = z.strictObject({
   labelSmoothing: z.number().min(0).lt(1).optional(),
   auxLossWeight: z.number().min(0).max(10).optional(),
   gradClipNorm: z.number().gt(0).max(1e6).optional(),
+  /** A time budget in minutes: the recipe trains what fits in it (TrainConfig.maxMinutes). */
+  maxMinutes: z.number().gt(0).max(LIMITS.maxMinutes).optional(),
 });
 export type RecipeConfig = z.output<typeof RecipeConfigSchema>;
 
@@ -42,6 +46,13 @@ export const RecipeSchema = z.object({
   augment: AugmentOptionsSchema,
   /** Where a value is not in the paper, or where the laptop version departs from it, and why. */
   notes: z.string(),
+  /**
+   * A whole run rather than a training recipe: the model, its switches and the dataset it was
+   * measured on, which picking the preset also sets (unless the user names others).
+   */
+  run: z.object({ model: z.string(), modelOptions: ModelOptionsSchema, dataset: DatasetIdSchema }).optional(),
+  /** What the preset was measured to reach, in words (a whole-run preset's promise). */
+  measured: z.string().optional(),
 });
 export type Recipe = z.infer<typeof RecipeSchema>;
 

@@ -125,6 +125,7 @@ const en = {
       changedTitle: 'Changed from the recipe (recipe: {value})',
       changedList: 'Changed from the recipe: {fields}',
       unchanged: 'As in the recipe.',
+      missingDataset: 'This preset trains on "{dataset}", which is not imported yet: import it on the Datasets screen first.',
       reset: 'Back to the recipe',
       notSet: 'not set (default)',
       stepValue: '×{gamma} every {every} epochs',

@@ -126,6 +126,7 @@ const zhCN: Messages = {
       changedTitle: '与方案不同（方案值：{value}）',
       changedList: '与方案不同：{fields}',
       unchanged: '与方案一致。',
+      missingDataset: '该预设使用数据集"{dataset}"，尚未导入：请先在"数据集"页面导入。',
       reset: '恢复方案',
       notSet: '未设置（默认）',
       stepValue: '每 {every} 轮 ×{gamma}',

@@ -404,6 +404,7 @@ export function recipeToForm(recipe: Recipe): Partial<TrainForm> {
     batchSize,
     learningRate,
     optimizer,
+    maxMinutes: recipe.config.maxMinutes ?? '',
     preset: recipe.name,
   };
 }

@@ -190,6 +190,12 @@ export const useTrainingStore = defineStore('training', () => {
       return;
     }
     Object.assign(form, recipeToForm(chosen));
+    // A whole-run preset also picks its model, switches and (when imported) its dataset.
+    if (chosen.run) {
+      form.model = chosen.run.model;
+      setModelOptions(chosen.run.model, chosen.run.modelOptions);
+      if (system.findDataset(chosen.run.dataset)) form.dataset = chosen.run.dataset;
+    }
     hostErrors.value = {};
     generalError.value = null;
   }

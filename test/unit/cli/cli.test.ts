@@ -63,6 +63,26 @@ describe('cvb train / runs', () => {
     expect(text.stdout).toMatch(/time budget 30 min: the planned 2 steps fit \([\d.]+ s a step over 1 timed step\)/);
   }, 300_000);
 
+  it('trains the whole-run preset without --model, and says where its dataset comes from when it is missing', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const missing = cvb(['train', '--preset', 'fashion-mnist-15min', '--json'], home);
+    expect(missing.code).toBe(2);
+    expect(missing.json[0].error).toMatchObject({ field: 'data' });
+    expect(missing.json[0].error.message).toMatch(/unknown dataset "fashion-mnist".*cvb data import \/usr\/share\/datasets\/fashion-mnist/);
+    // On the bundled subset instead (--data), for two steps: the preset's model and switches.
+    const train = cvb(['train', '--preset', 'fashion-mnist-15min', '--data', 'fashion-mnist-subset', '--max-steps', '2', '--json'], home);
+    expect(train.code, train.stderr).toBe(0);
+    const end = train.json[train.json.length - 1];
+    const show = cvb(['runs', 'show', end.runId, '--json'], home);
+    expect(show.json[0].config).toMatchObject({
+      model: 'vgg11_bn',
+      modelOptions: { smallInput: true, widthMultiplier: 0.125 },
+      dataset: 'fashion-mnist-subset',
+      maxMinutes: 15,
+      preset: { name: 'fashion-mnist-15min', changed: [] },
+    });
+  }, 300_000);
+
   it.each([
     [['--model', 'resnet20', '--max-minutes', '0'], 'max-minutes', /^--max-minutes: must be greater than 0/],
     [['--model', 'resnet20', '--max-minutes', 'soon'], 'max-minutes', /received "soon"/],

@@ -9,7 +9,8 @@ import { createAppI18n } from '../../../src-renderer/i18n';
 import { useConnectionStore } from '../../../src-renderer/stores/connection';
 import { useSystemStore } from '../../../src-renderer/stores/system';
 import { useTrainingStore } from '../../../src-renderer/stores/training';
-import { MODELS, settle, standardClient, type FakeClient } from './fake-client';
+import { FASHION_MNIST_PRESET } from '../../../src-main/train/recipes';
+import { DATASETS, MODELS, RECIPES, settle, standardClient, type FakeClient } from './fake-client';
 
 async function mountForm(client: FakeClient = standardClient(), model = 'resnet18') {
   const pinia = createPinia();
@@ -40,6 +41,43 @@ describe('Train form: recipes', () => {
     const groups = wrapper.get('[data-testid="field-recipe"]').findAll('optgroup');
     expect(groups.map((group) => group.attributes('label'))).toEqual(['Written for resnet18', 'Same family (ResNet)', 'AlexNet']);
     expect(groups[0].findAll('option').map((option) => option.attributes('value'))).toEqual(['resnet-imagenet-paper']);
+  });
+
+  describe('the whole-run preset', () => {
+    const VGG = { name: 'vgg11_bn', family: 'VGG', input: [224, 224, 3] as [number, number, number], classes: 1000, params: 132_868_840, description: 'Simonyan and Zisserman' };
+    const FULL = { ...DATASETS[0], id: 'fashion-mnist', name: 'Fashion-MNIST', trainCount: 60_000, testCount: 10_000, source: 'catalog' as const };
+    const presetClient = (datasets = [...DATASETS, FULL]) =>
+      standardClient()
+        .handle('models.list', () => ({ ok: true, value: [...MODELS, VGG] }))
+        .handle('datasets.list', () => ({ ok: true, value: datasets }))
+        .handle('recipes.list', () => ({ ok: true, value: [...RECIPES, FASHION_MNIST_PRESET] }));
+
+    it('picks its model, switches, dataset and time budget, and starts the run it describes', async () => {
+      const client = presetClient();
+      const { wrapper, training } = await mountForm(client);
+      await field(wrapper, 'recipe').setValue('fashion-mnist-15min');
+      await settle();
+      expect(training.form).toMatchObject({ model: 'vgg11_bn', dataset: 'fashion-mnist', epochs: 30, batchSize: 128, maxMinutes: 15, schedule: 'onecycle' });
+      expect(training.modelOptions).toEqual({ smallInput: true, widthMultiplier: 0.125 });
+      expect(wrapper.find('[data-testid="recipe-missing-dataset"]').exists()).toBe(false);
+      await wrapper.get('[data-testid="start-button"]').trigger('click');
+      await settle();
+      expect(client.callsOf('runs.start')[0]).toMatchObject({
+        model: 'vgg11_bn',
+        dataset: 'fashion-mnist',
+        maxMinutes: 15,
+        modelOptions: { smallInput: true, widthMultiplier: 0.125 },
+        preset: { name: 'fashion-mnist-15min', changed: [] },
+      });
+    });
+
+    it("says its dataset is not imported yet, and keeps the form's dataset", async () => {
+      const { wrapper, training } = await mountForm(presetClient([...DATASETS]));
+      await field(wrapper, 'recipe').setValue('fashion-mnist-15min');
+      await settle();
+      expect(training.form).toMatchObject({ model: 'vgg11_bn', dataset: 'fashion-mnist-subset' });
+      expect(wrapper.get('[data-testid="recipe-missing-dataset"]').text()).toContain('"fashion-mnist", which is not imported yet');
+    });
   });
 
   it('fills the form from a recipe, then marks each field that departs from it', async () => {

@@ -36,6 +36,33 @@ describe('paper recipes', () => {
   });
 });
 
+describe('the whole-run preset (issue 11)', () => {
+  const preset = findRecipe('fashion-mnist-15min')!;
+
+  it('brings its model, switches, dataset and 15-minute budget when no model is named', () => {
+    const config = TrainConfigSchema.parse(configFromRecipe(preset, {}));
+    expect(config).toMatchObject({
+      model: 'vgg11_bn',
+      modelOptions: { smallInput: true, widthMultiplier: 0.125 },
+      dataset: 'fashion-mnist',
+      maxMinutes: 15,
+      schedule: { type: 'onecycle' },
+      preset: { name: 'fashion-mnist-15min', changed: [] },
+    });
+  });
+
+  it("lets the user's model, switches, dataset and budget win, and records a changed budget", () => {
+    const config = TrainConfigSchema.parse(configFromRecipe(preset, { model: 'vgg11_bn', dataset: 'my-clothes', modelOptions: { widthMultiplier: 0.25 } }, { maxMinutes: 5 }));
+    expect(config).toMatchObject({ dataset: 'my-clothes', modelOptions: { smallInput: true, widthMultiplier: 0.25 }, maxMinutes: 5, preset: { changed: ['maxMinutes'] } });
+    // Another model does not take the preset's switches, which were chosen for vgg11_bn.
+    expect(TrainConfigSchema.parse(configFromRecipe(preset, { model: 'resnet20' })).modelOptions).toEqual({});
+  });
+
+  it('refuses a training recipe without a model, naming the models it was written for', () => {
+    expect(() => configFromRecipe(findRecipe('resnet-cifar-laptop')!, {})).toThrow(/needs a model: it is a training recipe for resnet20, resnet32/);
+  });
+});
+
 describe('metrics.jsonl on resume', () => {
   it('drops a torn last line, lines after the checkpoint and partial epochs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cvb-metrics-'));
