@@ -88,7 +88,7 @@ export function createRunSupervisor(options: RunSupervisorOptions): RunSuperviso
       Object.assign(run, { epochs: message.epochs, stepsPerEpoch: message.stepsPerEpoch, totalSteps: message.totalSteps, threads: message.backend.threads });
       emit({ event: 'run.status', data: { runId, status: 'running', error: null } });
     } else if (message.type === 'budget') {
-      run.totalSteps = message.totalSteps;
+      Object.assign(run, { totalSteps: message.totalSteps, epochs: message.epochs });
       logger.info({ runId, ...message.fit }, 'time budget fitted');
     } else if (message.type === 'metric') {
       if (message.event.type === 'step') {

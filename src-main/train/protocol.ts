@@ -9,6 +9,6 @@ export type HostToWorker =
 export type WorkerToHost =
   | { type: 'started'; backend: BackendReport; stepsPerEpoch: number; totalSteps: number; epochs: number }
   | { type: 'metric'; event: MetricEvent }
-  /** A time budget was fitted: the run now ends after `totalSteps`. */
-  | { type: 'budget'; fit: BudgetFit; totalSteps: number }
+  /** A time budget was fitted: the run now ends after `totalSteps`, in epoch `epochs`. */
+  | { type: 'budget'; fit: BudgetFit; totalSteps: number; epochs: number }
   | { type: 'ended'; status: Extract<RunStatus, 'completed' | 'stopped' | 'failed'>; error: string | null };

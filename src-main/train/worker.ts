@@ -82,7 +82,7 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
         },
         onBudget: (fit, plan) => {
           record = store.update(runId, { budget: fit });
-          send({ type: 'budget', fit, totalSteps: plan.totalSteps });
+          send({ type: 'budget', fit, totalSteps: plan.totalSteps, epochs: Math.ceil(plan.totalSteps / plan.stepsPerEpoch) });
         },
         onCheckpoint: async ({ state, isBest, model: trained, optimizer }) => {
           metrics.sync();

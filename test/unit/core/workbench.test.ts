@@ -122,6 +122,23 @@ describe('training through Core and the worker process', () => {
     expect(detail.ok && (detail.value as RunDetail).test?.accuracy).toBe(evaluation.accuracy);
   });
 
+  it('fits a run to its time budget, and its progress counts down to the fitted steps and epochs', async () => {
+    const { workbench, events } = await makeWorkbench(undefined, 100);
+    // 50 epochs of 1,125 steps (9,000 images at batch 8) planned, 9 seconds allowed.
+    const started = await workbench.request('runs.start', { ...quickRun, epochs: 50, maxMinutes: 0.15 });
+    const run = (started as { value: RunSummary }).value;
+    const end = await waitFor(() => ended(events, run.id), 180_000);
+    expect(end.data.status).toBe('completed');
+    const record = workbench.store.read(run.id);
+    expect(record.budget).toMatchObject({ maxMinutes: 0.15, plannedSteps: 56_250 });
+    const fitted = record.budget!.fittedSteps;
+    expect(fitted).toBeLessThan(56_250);
+    expect(record.steps).toBeGreaterThanOrEqual(Math.min(fitted, 11));
+    expect(record.steps).toBeLessThanOrEqual(fitted);
+    const last = events.filter((e) => e.event === 'run.progress' && e.data.runId === run.id).pop();
+    expect(last?.event === 'run.progress' && [last.data.totalSteps, last.data.epochs]).toEqual([fitted, Math.ceil(fitted / 1125)]);
+  }, 240_000);
+
   it('stops a run cleanly and keeps a checkpoint', async () => {
     const { workbench, home, events } = await makeWorkbench();
     const started = await workbench.request('runs.start', { ...quickRun, epochs: 50 });
