@@ -14,6 +14,7 @@ import type { MethodName, RequestOf, ResponseOf, RunDetail, RunExportResponse, R
 import type { Workbench } from '../core/workbench';
 import { defineCommand } from './args';
 import { fixed, invalid, percent, printJson, table, UsageError } from './output';
+import { describeBudget } from './train';
 
 const OPTIONS = {
   name: { type: 'string' },
@@ -89,7 +90,9 @@ export const runsCommand = defineCommand(OPTIONS, true, async (context, { positi
       else {
         const epochs = run.metrics.filter((m) => m.type === 'epoch');
         process.stdout.write(`${run.id}${run.name ? ` "${run.name}"` : ''}  ${run.model} on ${run.dataset}  ${run.status}${run.error ? ` (${run.error})` : ''}\n`);
-        process.stdout.write(`backend ${run.backend ?? '-'}, ${run.steps} steps, created ${run.createdAt}\n`);
+        const threads = run.threads ? `, ${run.threads} thread${run.threads === 1 ? '' : 's'}` : '';
+        process.stdout.write(`backend ${run.backend ?? '-'}${threads}, ${run.steps} steps, created ${run.createdAt}\n`);
+        if (run.budget) process.stdout.write(`${describeBudget(run.budget)}\n`);
         if (run.tags?.length) process.stdout.write(`tags ${run.tags.join(', ')}\n`);
         if (run.notes) process.stdout.write(`notes: ${run.notes}\n`);
         if (epochs.length) {

@@ -61,6 +61,9 @@ describe('cvb train / runs', () => {
     });
     expect(text.status, text.stderr).toBe(0);
     expect(text.stdout).toMatch(/time budget 30 min: the planned 2 steps fit \([\d.]+ s a step over 1 timed step\)/);
+    const shown = spawnSync(process.execPath, [join(distMain, 'cli.js'), 'runs', 'show', end.runId, '--home', home], { encoding: 'utf8', timeout: 60_000 });
+    expect(shown.stdout).toMatch(/^backend wasm, 1 thread, 6 steps/m);
+    expect(shown.stdout).toMatch(/^time budget 30 min: the planned 6 steps fit \([\d.]+ s a step over 5 timed steps\)$/m);
   }, 300_000);
 
   it('trains the whole-run preset without --model, and says where its dataset comes from when it is missing', () => {
