@@ -21,6 +21,7 @@ try {
     await page.locator('[data-testid^="compare-chart-"]').first().waitFor({ timeout: 60_000 });
     // Unsmoothed: a smoothed curve of a few epoch points lags behind the values it is drawn from.
     await page.locator('input[type="range"]').first().fill('0');
+    await page.locator('input[type="range"]').first().blur();
   }
   await page.waitForTimeout(2000);
   await page.screenshot({ path: out, fullPage: false });

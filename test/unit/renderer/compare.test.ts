@@ -190,4 +190,31 @@ describe('Compare screen', () => {
     await wrapper.get('[data-testid="compare-x-axis"]').setValue('epoch');
     expect(useCompareStore().xAxis).toBe('epoch');
   });
+
+  it('tells apart unnamed runs that share a name by the settings that differ among them, else by the id', async () => {
+    vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    const base = detail().config!;
+    // Three seeds of one recipe, and a fourth run identical to the third.
+    const seeds: Record<string, number> = { 'run-aaaaaa': 1, 'run-bbbbbb': 2, 'run-cccccc': 3, 'run-dddddd': 3 };
+    const client = standardClient()
+      .handle('runs.list', () => ({ ok: true, value: Object.keys(seeds).map((id) => summary({ id, status: 'completed' })) }))
+      .handle('runs.get', (params) => {
+        const id = (params as { id: string }).id;
+        return { ok: true, value: detail({ id, status: 'completed', config: { ...base, seed: seeds[id] }, metrics: [stepLine(1)] }) };
+      })
+      .handle('runs.evaluation', () => ({ ok: true, value: null }));
+    useConnectionStore().attach(client);
+    useCompareStore().choose(['run-aaaaaa', 'run-bbbbbb']);
+    const wrapper = mount(CompareView, { global: { plugins: [pinia, createAppI18n('en')] } });
+    await settle(10);
+    const headers = () => wrapper.findAll('[data-testid="hyperparameter-table"] thead th').slice(1).map((th) => th.text());
+    expect(headers()).toEqual(['resnet18 · Seed 1', 'resnet18 · Seed 2']);
+
+    useCompareStore().choose(['run-cccccc', 'run-dddddd']);
+    await settle(10);
+    expect(headers()).toEqual(['resnet18 cccccc', 'resnet18 dddddd']);
+  });
 });
