@@ -49,8 +49,9 @@ export const FASHION_MNIST_PRESET: Recipe = laptop({
   },
   augmentation: ['horizontal flip'],
   augment: FLIP_AUGMENT,
-  notes: 'Thirty epochs is the upper bound: the 15-minute budget times the first steps and keeps the whole epochs that fit (about 7 on two cores here), the one-cycle schedule scaled to them. Batch 128 amortises the per-op cost of WebAssembly.',
+  notes: 'Thirty epochs is the upper bound: the 15-minute budget times the first steps and keeps the whole epochs that fit (6 or 7 on two cores here), the one-cycle schedule scaled to them. Batch 128 amortises the per-op cost of WebAssembly.',
   run: { model: 'vgg11_bn', modelOptions: { smallInput: true, widthMultiplier: 0.125 }, dataset: 'fashion-mnist' },
+  measured: 'Measured on a 2-core machine with 2 threads, seeds 1 to 3: 92.79–92.86% test accuracy (mean 92.82%) after 10 to 12.5 minutes of training.',
 });
 
 export const RECIPES: Recipe[] = [

@@ -60,6 +60,7 @@ describe('Train form: recipes', () => {
       expect(training.form).toMatchObject({ model: 'vgg11_bn', dataset: 'fashion-mnist', epochs: 30, batchSize: 128, maxMinutes: 15, schedule: 'onecycle' });
       expect(training.modelOptions).toEqual({ smallInput: true, widthMultiplier: 0.125 });
       expect(wrapper.find('[data-testid="recipe-missing-dataset"]').exists()).toBe(false);
+      expect(wrapper.get('[data-testid="recipe-measured"]').text()).toContain('mean 92.82%');
       await wrapper.get('[data-testid="start-button"]').trigger('click');
       await settle();
       expect(client.callsOf('runs.start')[0]).toMatchObject({
