@@ -1,15 +1,12 @@
 // README screenshots from real runs: `node scripts/screenshot-run.mjs HOME OUT.png RUN_ID [RUN_ID ...]`
 // (after `npm run build`). Serves HOME with `cvb serve` and photographs, in Debian's Chromium, one
 // run's detail scrolled to its curves, or the Compare screen with several runs overlaid.
-import { launchChromium, startServe } from './lib/serve-chromium.mjs';
+import { photograph } from './lib/serve-chromium.mjs';
 
 const [home, out, ...ids] = process.argv.slice(2);
 if (!home || !out || ids.length === 0) throw new Error('usage: node scripts/screenshot-run.mjs HOME OUT.png RUN_ID [RUN_ID ...]');
 
-const { server, url } = await startServe(home);
-const browser = await launchChromium();
-try {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+await photograph(home, { width: 1440, height: 1100 }, out, async (page, url) => {
   if (ids.length === 1) {
     await page.goto(`${url}#/runs/${ids[0]}`);
     await page.getByTestId('chart-loss').waitFor({ timeout: 60_000 });
@@ -24,9 +21,4 @@ try {
     await page.locator('input[type="range"]').first().blur();
   }
   await page.waitForTimeout(2000);
-  await page.screenshot({ path: out, fullPage: false });
-  console.log(out);
-} finally {
-  await browser.close();
-  server.kill('SIGTERM');
-}
+});

@@ -23,3 +23,18 @@ export function launchChromium() {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }
+
+/** Serves HOME, opens a page of the given size in Chromium, lets `act(page, url)` set it up, and writes a PNG to `out`. */
+export async function photograph(home, viewport, out, act) {
+  const { server, url } = await startServe(home);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport });
+    await act(page, url);
+    await page.screenshot({ path: out, fullPage: false });
+    console.log(out);
+  } finally {
+    await browser.close();
+    server.kill('SIGTERM');
+  }
+}

@@ -1,5 +1,5 @@
 /** How the command line answers: JSON lines with --json, readable text otherwise; errors exit 2. */
-import type { ApiError } from '../contract';
+import type { ApiError, BudgetFit } from '../contract';
 
 export class UsageError extends Error {
   constructor(readonly error: ApiError) {
@@ -61,4 +61,11 @@ export function progressLine(stream: LineStream, everyMs = 10_000, now: () => nu
       shown = false;
     },
   };
+}
+
+/** One line on what a time budget fitted. */
+export function describeBudget(fit: BudgetFit): string {
+  const speed = `${fit.secondsPerStep.toFixed(3)} s a step over ${fit.calibrationSteps} timed step${fit.calibrationSteps === 1 ? '' : 's'}`;
+  if (fit.scheduleScale >= 1) return `time budget ${fit.maxMinutes} min: the planned ${fit.plannedSteps} steps fit (${speed})`;
+  return `time budget ${fit.maxMinutes} min: ${fit.fittedSteps} of the planned ${fit.plannedSteps} steps fit (${speed}); the schedule was scaled by ${fit.scheduleScale.toFixed(3)}`;
 }

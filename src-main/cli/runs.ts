@@ -13,8 +13,7 @@ import { join, resolve } from 'node:path';
 import type { MethodName, RequestOf, ResponseOf, RunDetail, RunExportResponse, RunSummary } from '../contract';
 import type { Workbench } from '../core/workbench';
 import { defineCommand } from './args';
-import { fixed, invalid, percent, printJson, table, UsageError } from './output';
-import { describeBudget } from './train';
+import { describeBudget, fixed, invalid, percent, printJson, table, UsageError } from './output';
 
 const OPTIONS = {
   name: { type: 'string' },

@@ -8,7 +8,6 @@ import {
   errorFromZod,
   TrainConfigSchema,
   type ApiError,
-  type BudgetFit,
   type EventMessage,
   type RunStatus,
   type RecipeConfig,
@@ -17,7 +16,7 @@ import {
 } from '../contract';
 import { configFromRecipe, findRecipe, RECIPES } from '../train/recipes';
 import { defineCommand } from './args';
-import { fixed, invalid, percent, printJson, progressLine, UsageError } from './output';
+import { describeBudget, fixed, invalid, percent, printJson, progressLine, UsageError } from './output';
 import { numeric, switchValues } from './values';
 
 /** Contract field → command-line flag, so errors name what the user typed. */
@@ -145,13 +144,6 @@ function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<st
   const parsed = TrainConfigSchema.safeParse(given);
   if (!parsed.success) throw new UsageError(asFlagError(errorFromZod(parsed.error, given)));
   return parsed.data;
-}
-
-/** One line on what a time budget fitted. */
-export function describeBudget(fit: BudgetFit): string {
-  const speed = `${fit.secondsPerStep.toFixed(3)} s a step over ${fit.calibrationSteps} timed step${fit.calibrationSteps === 1 ? '' : 's'}`;
-  if (fit.scheduleScale >= 1) return `time budget ${fit.maxMinutes} min: the planned ${fit.plannedSteps} steps fit (${speed})`;
-  return `time budget ${fit.maxMinutes} min: ${fit.fittedSteps} of the planned ${fit.plannedSteps} steps fit (${speed}); the schedule was scaled by ${fit.scheduleScale.toFixed(3)}`;
 }
 
 export const trainCommand = defineCommand(TRAIN_OPTIONS, false, async (context, { values }) => {

@@ -152,12 +152,18 @@ describe('the settings table', () => {
   });
 });
 
+/** Charts without a canvas (jsdom) and a fresh store for each Compare screen test. */
+function compareSetup() {
+  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
+  vi.spyOn(console, 'error').mockImplementation(() => {});
+  const pinia = createPinia();
+  setActivePinia(pinia);
+  return pinia;
+}
+
 describe('Compare screen', () => {
   it('loads the chosen runs, highlights the differing switch, and shows confusion matrices side by side', async () => {
-    vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
-    vi.spyOn(console, 'error').mockImplementation(() => {});
-    const pinia = createPinia();
-    setActivePinia(pinia);
+    const pinia = compareSetup();
     const base = detail().config!;
     const evaluation = (runId: string): EvalResult => ({
       runId, checkpoint: 'best', epoch: 1, step: 2, dataset: 'd', classes: ['a', 'b'], count: 4, accuracy: 0.5, top5: null,
@@ -192,10 +198,7 @@ describe('Compare screen', () => {
   });
 
   it('tells apart unnamed runs that share a name by the settings that differ among them, else by the id', async () => {
-    vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
-    vi.spyOn(console, 'error').mockImplementation(() => {});
-    const pinia = createPinia();
-    setActivePinia(pinia);
+    const pinia = compareSetup();
     const base = detail().config!;
     // Three seeds of one recipe, and a fourth run identical to the third.
     const seeds: Record<string, number> = { 'run-aaaaaa': 1, 'run-bbbbbb': 2, 'run-cccccc': 3, 'run-dddddd': 3 };
