@@ -29,6 +29,14 @@ export interface TrainPlan {
   totalSteps: number;
 }
 
+/**
+ * The epoch a plan ends in: its last whole epoch, or the one a step limit or a time budget cuts
+ * short. What the progress counts up to, never the configured epochs when fewer are trained.
+ */
+export function endEpochOf(plan: Pick<TrainPlan, 'stepsPerEpoch' | 'totalSteps'>): number {
+  return plan.stepsPerEpoch > 0 ? Math.ceil(plan.totalSteps / plan.stepsPerEpoch) : 0;
+}
+
 export interface CheckpointRequest {
   state: CheckpointState;
   /** The epoch metric that ended the epoch, or null when the run stopped before any batch of it. */

@@ -14,7 +14,7 @@ import { defaultThreads, initBackend } from '../engine';
 import { evaluateRun } from '../infer/evaluate';
 import { MetricsAppender, RunStore, type RunRecord } from '../store/runs';
 import { loadCheckpoint, saveCheckpoint, truncateMetrics } from './checkpoint';
-import { buildTrainingModel, runTraining, type TrainOptions } from './loop';
+import { buildTrainingModel, endEpochOf, runTraining, type TrainOptions } from './loop';
 import type { HostToWorker, WorkerToHost } from './protocol';
 
 let stopRequested = false;
@@ -72,7 +72,7 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
           // Inference and evaluation read the training preprocessing from each checkpoint.
           const preprocessing = describePreprocessing(dataset.info.input, dataset.info.classes, normalization);
           checkpointFiles[PREPROCESSING_FILE] = `${JSON.stringify(preprocessing, null, 2)}\n`;
-          send({ type: 'started', backend, stepsPerEpoch: plan.stepsPerEpoch, totalSteps: plan.totalSteps, epochs: config.epochs });
+          send({ type: 'started', backend, stepsPerEpoch: plan.stepsPerEpoch, totalSteps: plan.totalSteps, epochs: endEpochOf(plan) });
         },
         onMetric: (event) => {
           metrics.append(event);
@@ -82,7 +82,7 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
         },
         onBudget: (fit, plan) => {
           record = store.update(runId, { budget: fit });
-          send({ type: 'budget', fit, totalSteps: plan.totalSteps, epochs: Math.ceil(plan.totalSteps / plan.stepsPerEpoch) });
+          send({ type: 'budget', fit, totalSteps: plan.totalSteps, epochs: endEpochOf(plan) });
         },
         onCheckpoint: async ({ state, isBest, model: trained, optimizer }) => {
           metrics.sync();

@@ -58,4 +58,34 @@ describe('runs.resume through Core and the worker', () => {
     const reference = steps(await detail(whole.value.id)).map((m) => m.loss);
     steps(run).forEach((m, i) => expect(Math.abs(m.loss - reference[i])).toBeLessThanOrEqual(1e-5));
   });
+
+  it('counts a resumed time-budgeted run up to its fitted steps and epochs, not the configured ones', async () => {
+    const progress = (runId: string) => events.flatMap((e) => (e.event === 'run.progress' && e.data.runId === runId ? [e.data] : []));
+    // 50 epochs planned; half a minute fits far fewer.
+    const budgeted = { ...config, epochs: 50, maxSteps: undefined, maxMinutes: 0.5 };
+    const started = (await workbench.request('runs.start', budgeted)) as { ok: true; value: RunSummary };
+    const id = started.value.id;
+    await waitFor(() => workbench.store.read(id).budget != null && progress(id).length > 0, 120_000);
+    await workbench.request('runs.stop', { id });
+    const fit = workbench.store.read(id).budget!;
+    const { stepsPerEpoch } = progress(id)[0];
+    expect(fit.plannedSteps).toBe(50 * stepsPerEpoch);
+    const endEpoch = Math.ceil(fit.fittedSteps / stepsPerEpoch);
+    expect(endEpoch).toBeLessThan(50);
+    const before = progress(id).length;
+
+    expect(await workbench.request('runs.resume', { id })).toMatchObject({ ok: true });
+    await waitFor(() => progress(id).length > before, 120_000);
+    expect(progress(id)[before]).toMatchObject({ totalSteps: fit.fittedSteps, epochs: endEpoch });
+    await workbench.request('runs.stop', { id });
+  }, 300_000);
+
+  it('counts a run shortened by maxSteps up to the epoch its last step falls in', async () => {
+    const started = (await workbench.request('runs.start', { ...config, epochs: 30 })) as { ok: true; value: RunSummary };
+    const id = started.value.id;
+    await waitFor(() => lastStatus(id) === 'completed');
+    const progress = events.filter((e) => e.event === 'run.progress' && e.data.runId === id);
+    expect(progress.length).toBeGreaterThan(0);
+    for (const e of progress) expect(e.event === 'run.progress' && [e.data.epochs, e.data.totalSteps]).toEqual([1, 8]);
+  });
 });
