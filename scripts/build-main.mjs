@@ -23,6 +23,7 @@ await Promise.all([
       cli: 'src-main/cli/main.ts',
       'train-worker': 'src-main/train/worker.ts',
       'batch-worker': 'src-main/data/batch-worker.ts',
+      'replica-worker': 'src-main/train/replica-worker.ts',
       'infer-worker': 'src-main/infer/worker.ts',
       'backend-probe': 'src-main/engine/probe-process.ts',
       'eval-process': 'src-main/infer/eval-process.ts',

@@ -46,12 +46,13 @@ const FLAGS: Record<string, string> = {
   preset: 'preset',
   perLayerGradNorms: 'grad-norms',
   threads: 'threads',
+  dataParallel: 'data-parallel',
   checkpointMinutes: 'checkpoint-minutes',
 };
 
 /** Flags that shape one config field together with another flag. */
 const SCHEDULE_FLAGS = ['milestones', 'gamma', 'step-epochs', 'min-lr'];
-const BOOLEAN_FLAGS = ['nesterov', 'grad-norms'];
+const BOOLEAN_FLAGS = ['nesterov', 'grad-norms', 'data-parallel'];
 
 const TRAIN_OPTIONS = Object.fromEntries([
   ...Object.values(FLAGS).map((flag) => [flag, { type: BOOLEAN_FLAGS.includes(flag) ? ('boolean' as const) : ('string' as const) }]),
@@ -119,6 +120,7 @@ function parseTrainFlags(v: Record<string, string | undefined>, flags: Record<st
     bestMetric: v.monitor,
     perLayerGradNorms: flags['grad-norms'] || undefined,
     threads: numeric(v.threads),
+    dataParallel: flags['data-parallel'] || undefined,
     checkpointMinutes: numeric(v['checkpoint-minutes']),
   };
   const defined = (record: Record<string, unknown>) => Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));

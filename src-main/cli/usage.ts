@@ -11,7 +11,9 @@ commands:
           [--step-epochs N] [--min-lr X] [--warmup-epochs N] [--label-smoothing X] [--aux-weight X]
           [--grad-clip X] [--early-stopping N] [--monitor METRIC] [--grad-norms] [--preset NAME]
           [--option SWITCH=VALUE ...] [--seed N] [--backend tensorflow|wasm|cpu]
-          [--threads N] [--checkpoint-minutes X] [--max-minutes X]
+          [--threads N] [--data-parallel] [--checkpoint-minutes X] [--max-minutes X]
+          --data-parallel: split each batch across the threads (one model replica per thread)
+          instead of each operation; faster on wasm, batch norm per share
           --max-minutes X: a time budget; the run times its first steps, then trains the whole
           epochs that fit, its schedule scaled to them (the run record's budget says so)
   train   --resume RUN_ID                  continue a stopped or interrupted run exactly

@@ -142,6 +142,13 @@ export const RecordedTrainConfigSchema = z.strictObject({
    */
   threads: z.number().int('must be a whole number').min(1).max(LIMITS.maxThreads).optional(),
   /**
+   * Split each batch across the threads instead of each operation (data-parallel: one replica of the
+   * model per thread, gradients summed in a fixed order). Faster on wasm, where much of a step runs on
+   * one thread; each share normalizes with its own batch statistics, so results differ from one
+   * thread's (and depend on the thread count, never on timing).
+   */
+  dataParallel: z.boolean().default(false),
+  /**
    * Minutes between checkpoints inside an epoch (fractions allowed; 0: only at epoch ends and at a
    * stop), so a killed run loses at most this much. The loop turns it into a step count.
    */

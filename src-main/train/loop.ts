@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { BudgetFit, EpochMetric, MetricEvent, MonitoredMetric, TrainConfig } from '../contract';
+import type { BackendName, BudgetFit, EpochMetric, MetricEvent, MonitoredMetric, TrainConfig } from '../contract';
 import { hasAugmentation, type AugmentOptions } from '../data/augment';
 import { channelStats, type Normalization } from '../data/batches';
 import type { PreparedBatch } from '../data/batch-prep';
@@ -18,7 +18,9 @@ import type { CheckpointState, NamedTensor } from './checkpoint';
 import { createOptimizer, isDecayed, setLearningRate, weightDecayOf, type WeightDecay } from './optimizers';
 import { Mulberry32, shuffleInPlace, streamSeeds, withMathRandom } from './random';
 import { CALIBRATION_STEPS, fitToBudget } from './budget';
+import { ReplicaPool, splitBatch, type ReplicaResult } from './replicas';
 import { learningRateAt } from './schedules';
+import { defaultThreads } from '../engine/cores';
 
 export interface TrainPlan {
   trainIndices: Uint32Array;
@@ -79,6 +81,8 @@ export interface TrainOptions {
    * whether a checkpoint inside the epoch is due (`config.checkpointMinutes`); tests pass their own.
    */
   clock?: () => number;
+  /** The data-parallel replica worker's entry file; by default replica-worker.js next to the running bundle. */
+  replicaWorkerEntry?: string;
   /** Called once when the loop ends (normally, by a stop, or by an error) with the pipeline's figures. */
   onPipeline?(stats: PipelineStats & { streaming: boolean; waitSeconds: number }): void;
 }
@@ -330,9 +334,7 @@ interface RunSetup {
   /** The layer names, and for each the indices of its variables (per-layer gradient norms). */
   layers: string[];
   members: number[][];
-  probabilities: boolean;
-  lossWeights: number[];
-  withTop5: boolean;
+  loss: LossSpec;
   monitor: MonitoredMetric;
   minDelta: number;
   augmentation: AugmentOptions | null;
@@ -356,9 +358,7 @@ function prepareRun(config: TrainConfig, dataset: LoadedDataset | TrainingDatase
     variables,
     layers,
     members,
-    probabilities: endsInSoftmax(model),
-    lossWeights: outputLossWeights(model).map((weight, i) => (i > 0 && config.auxLossWeight !== undefined ? config.auxLossWeight : weight)),
-    withTop5: classes > 5,
+    loss: lossSpecOf(config, model, classes),
     monitor: config.bestMetric ?? config.earlyStopping?.metric ?? 'valAccuracy',
     minDelta: config.earlyStopping?.minDelta ?? 0,
     augmentation: hasAugmentation(config.augmentation) ? config.augmentation! : null,
@@ -437,33 +437,127 @@ function applyBudget(setup: RunSetup, fit: BudgetFit): void {
 /** [loss, correct, top-5 correct, squared global norm, squared layer norms...] of one step. */
 type StepFigures = Float32Array;
 
-/** One optimizer step on a batch at the given rate, its random ops drawing from the tensor stream. */
-function createTrainStep(setup: RunSetup, model: LayersModel, tensorRandom: Mulberry32): (pixels: Float32Array, labels: Int32Array, rate: number) => StepFigures {
-  const { config, shape, classes, optimizer, variables, update, members, withTop5, probabilities, lossWeights } = setup;
-  const names = variables.map((v) => v.name);
-  return (pixels, labels, rate) => {
-    setLearningRate(optimizer, rate);
-    const packed = withMathRandom(tensorRandom.next, () =>
-      tf.tidy(() => {
-        const x = tf.tensor4d(pixels, [labels.length, ...shape]);
-        const y = tf.tensor1d(labels, 'int32');
-        let counts: tf.Tensor[] = [];
-        const { value, grads } = tf.variableGrads(() => {
-          const outputs = outputsOf(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
-          // Kept past the gradient's own scope, and disposed below once packed.
-          counts = [correctCount(outputs[0], y), withTop5 ? top5Count(outputs[0], y) : tf.scalar(0)].map((t) => tf.keep(t));
-          return trainingLoss(outputs, y, classes, probabilities, lossWeights, config.labelSmoothing);
-        }, variables);
-        const { squares, globalSquare } = applyUpdate(optimizer, variables, names.map((name) => grads[name]), update, rate);
-        const layerSquares = config.perLayerGradNorms ? members.map((idx) => (idx.length === 1 ? squares[idx[0]] : tf.addN(idx.map((i) => squares[i])))) : [];
-        const row = tf.stack([value, ...counts, globalSquare, ...layerSquares]);
-        tf.dispose(counts);
-        return row;
-      }),
-    );
+/** What a share's loss needs besides the model and the batch: the same in the training thread and in every replica. */
+export interface LossSpec {
+  classes: number;
+  /** True when the model ends in a softmax (see {@link crossEntropy}). */
+  probabilities: boolean;
+  lossWeights: number[];
+  labelSmoothing: number;
+  withTop5: boolean;
+}
+
+export function lossSpecOf(config: Pick<TrainConfig, 'auxLossWeight' | 'labelSmoothing'>, model: LayersModel, classes: number): LossSpec {
+  return {
+    classes,
+    probabilities: endsInSoftmax(model),
+    lossWeights: outputLossWeights(model).map((weight, i) => (i > 0 && config.auxLossWeight !== undefined ? config.auxLossWeight : weight)),
+    labelSmoothing: config.labelSmoothing,
+    withTop5: classes > 5,
+  };
+}
+
+/**
+ * The forward and backward pass of one share of a batch, inside a tidy: the mean loss over its
+ * images, how many it got right (and within the top 5; kept tensors, which the caller disposes), and
+ * that loss's gradient for each variable, in `variables` order. The whole batch in a single thread; one share of it per thread when the
+ * batch is split (see replicas.ts).
+ */
+export function shareGradients(
+  model: LayersModel,
+  variables: tf.Variable[],
+  spec: LossSpec,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+): { value: tf.Scalar; counts: [tf.Scalar, tf.Scalar]; grads: tf.Tensor[] } {
+  let counts: [tf.Scalar, tf.Scalar] = [tf.scalar(0), tf.scalar(0)];
+  const { value, grads } = tf.variableGrads(() => {
+    const outputs = outputsOf(model.apply(x, { training: true }) as tf.Tensor | tf.Tensor[]);
+    // Kept past the gradient's own scope, so no tidy frees them: the caller disposes them.
+    counts = [tf.keep(correctCount(outputs[0], y)), tf.keep(spec.withTop5 ? top5Count(outputs[0], y) : tf.scalar(0))];
+    return trainingLoss(outputs, y, spec.classes, spec.probabilities, spec.lossWeights, spec.labelSmoothing);
+  }, variables);
+  return { value, counts, grads: variables.map((v) => grads[v.name]) };
+}
+
+/** The packed figures of a step from its loss, counts and gradients (applied here, at `rate`). */
+function applyAndReport(setup: RunSetup, value: tf.Scalar, counts: tf.Scalar[], grads: tf.Tensor[], rate: number): tf.Tensor1D {
+  const { config, optimizer, variables, update, members } = setup;
+  const { squares, globalSquare } = applyUpdate(optimizer, variables, grads, update, rate);
+  const layerSquares = config.perLayerGradNorms ? members.map((idx) => (idx.length === 1 ? squares[idx[0]] : tf.addN(idx.map((i) => squares[i])))) : [];
+  return tf.stack([value, ...counts, globalSquare, ...layerSquares]) as tf.Tensor1D;
+}
+
+type TrainStep = (pixels: Float32Array, labels: Int32Array, rate: number, step: number) => Promise<StepFigures>;
+
+/**
+ * One optimizer step on a batch at the given rate, its random ops drawing from the tensor stream.
+ * With replicas (`dataParallel`), this thread takes the first share of the batch and each replica
+ * one of the others, all at once; their gradients are weighted by share and summed in share order,
+ * so the result depends on the thread count, never on timing.
+ */
+function createTrainStep(setup: RunSetup, model: LayersModel, tensorRandom: Mulberry32, replicas: ReplicaPool | null): TrainStep {
+  const { shape, optimizer, variables, loss } = setup;
+  const tensors = (pixels: Float32Array, labels: Int32Array) => [tf.tensor4d(pixels, [labels.length, ...shape]), tf.tensor1d(labels, 'int32')] as const;
+  const read = (packed: tf.Tensor) => {
     const values = packed.dataSync() as Float32Array;
     packed.dispose();
     return values;
+  };
+  if (!replicas) {
+    return async (pixels, labels, rate) => {
+      setLearningRate(optimizer, rate);
+      return read(
+        withMathRandom(tensorRandom.next, () =>
+          tf.tidy(() => {
+            const { value, counts, grads } = shareGradients(model, variables, loss, ...tensors(pixels, labels));
+            const row = applyAndReport(setup, value, counts, grads, rate);
+            tf.dispose(counts);
+            return row;
+          }),
+        ),
+      );
+    };
+  }
+  return async (pixels, labels, rate, step) => {
+    setLearningRate(optimizer, rate);
+    const shares = splitBatch(pixels, labels, replicas.size + 1);
+    replicas.publishWeights(variables);
+    const others = replicas.step(step, shares.slice(1));
+    const [first] = shares;
+    const own = withMathRandom(tensorRandom.next, () =>
+      tf.tidy(() => {
+        const { value, counts, grads } = shareGradients(model, variables, loss, ...tensors(first.pixels, first.labels));
+        return [value, ...counts, ...grads];
+      }),
+    );
+    let results: ReplicaResult[];
+    try {
+      results = await others;
+    } catch (error) {
+      tf.dispose(own);
+      throw error;
+    }
+    const packed = tf.tidy(() => {
+      const weights = shares.map((share) => share.labels.length / labels.length);
+      const [value, correct, correct5] = [0, 1, 2].map((k) => {
+        let sum = k === 0 ? tf.mul(own[0], weights[0]) : own[k];
+        results.forEach((result, i) => {
+          sum = tf.add(sum, k === 0 ? result.loss * weights[i + 1] : result.counts[k - 1]);
+        });
+        return sum as tf.Scalar;
+      });
+      const grads = variables.map((variable, j) => {
+        let sum = tf.mul(own[3 + j], weights[0]);
+        results.forEach((result, i) => {
+          if (weights[i + 1] > 0) sum = tf.add(sum, tf.mul(tf.tensor(result.gradient(j), variable.shape), weights[i + 1]));
+        });
+        return sum;
+      });
+      return applyAndReport(setup, value, [correct, correct5], grads, rate);
+    });
+    tf.dispose(own);
+    return read(packed);
   };
 }
 
@@ -544,7 +638,7 @@ class TrainBatchQueue {
 class TrainingRun {
   /** Milliseconds spent waiting for prepared batches. */
   waitMs = 0;
-  private readonly trainStep: ReturnType<typeof createTrainStep>;
+  private readonly trainStep: TrainStep;
   private readonly batches: TrainBatchQueue;
   private lastCheckpointAt: number;
   private readonly startedAt: number;
@@ -561,10 +655,11 @@ class TrainingRun {
     private readonly hooks: TrainLoopHooks,
     prefetch: number,
     private readonly clock: () => number,
+    replicas: ReplicaPool | null,
   ) {
     this.lastCheckpointAt = clock();
     this.startedAt = this.lastCheckpointAt;
-    this.trainStep = createTrainStep(setup, model, state.tensorRandom);
+    this.trainStep = createTrainStep(setup, model, state.tensorRandom, replicas);
     this.batches = new TrainBatchQueue(setup, producer, state.orderRandom, prefetch, { epoch: state.startEpoch, index: state.skipBatches, step: state.step });
   }
 
@@ -637,13 +732,14 @@ class TrainingRun {
   }
 
   private async trainBatch(epoch: number, batchIndex: number): Promise<void> {
-    const { config, timing, withTop5, layers } = this.setup;
+    const { config, timing, layers } = this.setup;
+    const { withTop5 } = this.setup.loss;
     const state = this.state;
     const began = performance.now();
     const batch = await this.batches.take(epoch, batchIndex);
     this.waitMs += performance.now() - began;
     state.learningRate = learningRateAt(config, state.step, timing);
-    const [loss, correct, correct5, globalSquare, ...layerSquares] = this.trainStep(batch.x, batch.y, state.learningRate);
+    const [loss, correct, correct5, globalSquare, ...layerSquares] = await this.trainStep(batch.x, batch.y, state.learningRate, state.step);
     state.augmentRandom.state = batch.augmentState;
     state.step++;
     if (!Number.isFinite(loss)) throw new DivergenceError(state.step, state.learningRate, loss);
@@ -711,7 +807,7 @@ class TrainingRun {
 
   /** The epoch's training figures so far and a validation pass. */
   private async epochMetric(epoch: number): Promise<EpochMetric> {
-    const { config, plan, shape, classes, probabilities } = this.setup;
+    const { config, plan, shape, classes } = this.setup;
     const { totals } = this.state;
     const validation = await evaluate({
       model: this.model,
@@ -721,7 +817,7 @@ class TrainingRun {
       shape,
       classes,
       batchSize: validationBatchSize(config),
-      probabilities,
+      probabilities: this.setup.loss.probabilities,
     });
     return {
       type: 'epoch',
@@ -766,11 +862,30 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset | 
     mode: options.pipeline,
     workerEntry: options.batchWorkerEntry,
   });
-  const run = new TrainingRun(setup, state, model, producer, hooks, Math.max(1, options.prefetch ?? 2), options.clock ?? (() => performance.now()));
+  let replicas: ReplicaPool | null = null;
+  try {
+    const threads = config.threads ?? defaultThreads();
+    if (config.dataParallel && threads > 1) {
+      replicas = await ReplicaPool.start({
+        count: threads - 1,
+        entry: options.replicaWorkerEntry,
+        backend: tf.getBackend() as BackendName,
+        config,
+        input: setup.shape,
+        classes: setup.classes,
+        variables: setup.variables,
+      });
+    }
+  } catch (error) {
+    await producer.close();
+    throw error;
+  }
+  const run = new TrainingRun(setup, state, model, producer, hooks, Math.max(1, options.prefetch ?? 2), options.clock ?? (() => performance.now()), replicas);
   try {
     hooks.onStart?.(setup.plan, setup.norm);
     return await run.run();
   } finally {
+    await replicas?.close();
     const stats = producer.stats();
     await producer.close();
     options.onPipeline?.({ ...stats, streaming: setup.streaming, waitSeconds: run.waitMs / 1000 });

@@ -36,7 +36,10 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
   try {
     // Fills the defaults of fields added since an older run.json was written.
     const config = RecordedTrainConfigSchema.parse(record.config);
-    const backend = await initBackend(config.backend, { threads: config.threads ?? defaultThreads() });
+    const threads = config.threads ?? defaultThreads();
+    // Data-parallel: every thread, this one included, runs a single-threaded backend of its own.
+    const started = await initBackend(config.backend, { threads: config.dataParallel ? 1 : threads });
+    const backend = config.dataParallel && threads > 1 ? { ...started, threads, device: `${started.device}, data-parallel over ${threads} threads` } : started;
     record = store.update(runId, {
       status: 'running',
       startedAt: resume && record.startedAt ? record.startedAt : new Date().toISOString(),
@@ -91,7 +94,11 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
           record = store.update(runId, { epochsDone: state.epoch, steps: state.step, final: finalOf(lastEpoch) });
         },
       },
-      { ...options, batchWorkerEntry: join(dirname(fileURLToPath(import.meta.url)), 'batch-worker.js') },
+      {
+        ...options,
+        batchWorkerEntry: join(dirname(fileURLToPath(import.meta.url)), 'batch-worker.js'),
+        replicaWorkerEntry: join(dirname(fileURLToPath(import.meta.url)), 'replica-worker.js'),
+      },
     );
     metrics.close();
     store.update(runId, { status: outcome, endedAt: new Date().toISOString(), workerPid: null, steps, final: finalOf(lastEpoch) });
