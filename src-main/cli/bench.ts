@@ -61,8 +61,13 @@ export interface TrainingBenchResult {
   switches: Record<string, unknown>;
   input: [number, number, number];
   batchSize: number;
-  /** Threads per operation: wasm's XNNPACK pool (the calling thread included), 1 on cpu, null where TensorFlow picks its own. */
+  /**
+   * Threads per operation: wasm's XNNPACK pool (the calling thread included), 1 on cpu, null where
+   * TensorFlow picks its own; with `dataParallel`, the threads the batch is split across.
+   */
   threads: number | null;
+  /** The workbench loop split each batch across `threads` single-threaded replicas; the bare loop ran on one thread. */
+  dataParallel: boolean;
   /** Median images/s of the bare TF.js loop. */
   bareImagesPerSec: number;
   /** Median images/s of the workbench's loop, measured between consecutive steps (everything included). */
@@ -125,9 +130,10 @@ function bareLoop(model: tfl.LayersModel, dataset: LoadedDataset): { step(): num
  * metric hook; the loop's time is the interval between its consecutive steps minus that bare step,
  * so it includes everything the loop does (batch gathering, metrics, hooks, yielding to events).
  */
-async function interleavedSteps(loopModel: tfl.LayersModel, bare: { step(): number }, dataset: LoadedDataset, steps: number): Promise<{ loop: number[]; bare: number[] }> {
+async function interleavedSteps(loopModel: tfl.LayersModel, bare: { step(): number }, dataset: LoadedDataset, steps: number, split: DataParallel): Promise<{ loop: number[]; bare: number[] }> {
   const config = TrainConfigSchema.parse({
     model: 'bench', dataset: 'bench', epochs: 1, batchSize: BATCH, learningRate: LEARNING_RATE, optimizer: 'momentum', validationFraction: 0, maxSteps: steps + 1,
+    ...(split ? { model: split.model, dataParallel: true, threads: split.threads, modelOptions: split.switches } : {}),
   });
   const loop: number[] = [];
   const bareTimes: number[] = [];
@@ -153,15 +159,20 @@ function threadsOf(backend: BackendName): number | null {
   return backend === 'cpu' ? 1 : null;
 }
 
-async function benchTraining(backend: BackendName, candidate: (typeof CANDIDATES)[number], warmup: number, timed: number): Promise<TrainingBenchResult> {
+/** A data-parallel loop over this many threads (its replicas build the candidate with these switches), or null. */
+type DataParallel = { threads: number; model: string; switches: Record<string, unknown> } | null;
+
+async function benchTraining(backend: BackendName, candidate: (typeof CANDIDATES)[number], warmup: number, timed: number, dataParallelThreads: number | null): Promise<TrainingBenchResult> {
   await tf.setBackend(backend);
   const dataset = syntheticDataset(BATCH * (warmup + timed + 2));
   const config = { model: candidate.model, seed: 42 };
+  // The replicas build their model from the loop's config, so it names the candidate.
+  const split: DataParallel = dataParallelThreads ? { threads: dataParallelThreads, model: candidate.model, switches: candidate.switches } : null;
   const bareModel = buildTrainingModel(config, INPUT, CLASSES, candidate.switches);
   const loopModel = buildTrainingModel(config, INPUT, CLASSES, candidate.switches);
   const bare = bareLoop(bareModel, dataset);
   try {
-    const times = await interleavedSteps(loopModel, bare, dataset, warmup + timed);
+    const times = await interleavedSteps(loopModel, bare, dataset, warmup + timed, split);
     const bareImagesPerSec = BATCH / median(times.bare.slice(warmup));
     const workbenchImagesPerSec = BATCH / median(times.loop.slice(warmup));
     return {
@@ -171,7 +182,8 @@ async function benchTraining(backend: BackendName, candidate: (typeof CANDIDATES
       switches: candidate.switches,
       input: INPUT,
       batchSize: BATCH,
-      threads: threadsOf(backend),
+      threads: split ? split.threads : threadsOf(backend),
+      dataParallel: split !== null,
       bareImagesPerSec,
       workbenchImagesPerSec,
       ratio: workbenchImagesPerSec / bareImagesPerSec,
@@ -233,6 +245,7 @@ const BENCH_OPTIONS = {
   peers: { type: 'boolean', default: false },
   only: { type: 'string' },
   threads: { type: 'string' },
+  'data-parallel': { type: 'boolean', default: false },
 } satisfies Options;
 
 /** `--threads 1,2`: whole numbers of at least 1, each once, in the order given; [1] when absent. */
@@ -247,9 +260,14 @@ export function parseThreadCounts(value: string | undefined): number[] {
 }
 
 /** Kernel and training rows of one thread count, measured by this command in a child process. */
-function benchInChild(threads: number, args: { quick: boolean; backends?: string; models?: string; sections: BenchSection[] }): { kernels: (KernelBenchResult & { threads: number })[]; training: TrainingBenchResult[] } {
-  const only = args.sections.filter((section) => section === 'kernels' || section === 'training');
+function benchInChild(
+  threads: number,
+  args: { quick: boolean; backends?: string; models?: string; sections: BenchSection[]; dataParallel?: boolean },
+): { kernels: (KernelBenchResult & { threads: number })[]; training: TrainingBenchResult[] } {
+  // A data-parallel child trains only: its operations run on one thread, as the 1-thread child's do.
+  const only = args.sections.filter((section) => section === 'training' || (section === 'kernels' && !args.dataParallel));
   const argv = [process.argv[1], 'bench', '--json', '--only', only.join(','), '--threads', String(threads)];
+  if (args.dataParallel) argv.push('--data-parallel');
   if (args.quick) argv.push('--quick');
   if (args.backends) argv.push('--backends', args.backends);
   if (args.models) argv.push('--models', args.models);
@@ -260,15 +278,19 @@ function benchInChild(threads: number, args: { quick: boolean; backends?: string
 }
 
 export const benchCommand = defineCommand(BENCH_OPTIONS, false, async (context, { values }) => {
-  const options = values as { quick: boolean; backends?: string; models?: string; peers: boolean; only?: string; threads?: string };
+  const options = values as { quick: boolean; backends?: string; models?: string; peers: boolean; only?: string; threads?: string; 'data-parallel': boolean };
   const threadCounts = parseThreadCounts(options.threads);
+  // --data-parallel: each thread count above 1 is also trained data-parallel (in a child of its own).
+  const dataParallel = options['data-parallel'];
   const quick = options.quick;
   const log = (line: string) => {
     if (!context.json) process.stderr.write(`${line}\n`);
   };
   const sections = parseSections(options.only);
   const wants = (section: BenchSection) => sections.includes(section);
-  const backend = await initBackend(undefined, { threads: threadCounts[0] });
+  // A data-parallel measurement (a child's single thread count) runs its operations on one thread.
+  const splitThreads = dataParallel && threadCounts.length === 1 && threadCounts[0] > 1 ? threadCounts[0] : null;
+  const backend = await initBackend(undefined, { threads: splitThreads ? 1 : threadCounts[0] });
   const chosen = options.backends?.split(',').map((name) => name.trim()) ?? null;
   const backends = (await availableBackends(backend, threadCounts[0])).filter((name) => !chosen || chosen.includes(name));
   const wanted = options.models?.split(',').map((name) => name.trim());
@@ -284,6 +306,10 @@ export const benchCommand = defineCommand(BENCH_OPTIONS, false, async (context, 
       const rows = benchInChild(threads, { quick, backends: options.backends, models: options.models, sections });
       kernels.push(...rows.kernels);
       training.push(...rows.training);
+      if (dataParallel && threads > 1 && wants('training')) {
+        log(`training data-parallel over ${threads} threads (in a child process)...`);
+        training.push(...benchInChild(threads, { quick, backends: options.backends, models: options.models, sections, dataParallel: true }).training);
+      }
     }
   }
   const measuredInChildren = threadCounts.length > 1;
@@ -302,7 +328,7 @@ export const benchCommand = defineCommand(BENCH_OPTIONS, false, async (context, 
     const timed = quick || name === 'cpu' ? 3 : 7;
     for (const candidate of models) {
       log(`training ${candidate.model} on ${name}...`);
-      const result = await benchTraining(name, candidate, warmup, timed);
+      const result = await benchTraining(name, candidate, warmup, timed, name === 'tensorflow' ? null : splitThreads);
       log(`  bare ${result.bareImagesPerSec.toFixed(1)} images/s, workbench ${result.workbenchImagesPerSec.toFixed(1)} images/s (×${result.ratio.toFixed(3)})`);
       training.push(result);
     }
@@ -326,11 +352,13 @@ export const benchCommand = defineCommand(BENCH_OPTIONS, false, async (context, 
     runList = benchmarkRunList({ count: 1000, repeats: quick ? 3 : 5 });
   }
   const peers = options.peers || wants('peers') ? runPyTorchPeer(quick, log) : null;
-  // With several thread counts, the one with the most threads (the "all threads" figure).
-  const resnet20 = training.filter((result) => result.model === 'resnet20' && result.backend === backend.name).sort((a, b) => (b.threads ?? 0) - (a.threads ?? 0))[0];
+  // With several thread counts, the one with the most threads (the "all threads" figure), its faster way.
+  const resnet20 = training
+    .filter((result) => result.model === 'resnet20' && result.backend === backend.name)
+    .sort((a, b) => (b.threads ?? 0) - (a.threads ?? 0) || b.workbenchImagesPerSec - a.workbenchImagesPerSec)[0];
   const peerComparison =
     peers && 'imagesPerSec' in peers && resnet20
-      ? { resnet20WorkbenchOverPyTorchOneThread: resnet20.workbenchImagesPerSec / peers.imagesPerSec.oneThread }
+      ? { resnet20WorkbenchOverPyTorchOneThread: resnet20.workbenchImagesPerSec / peers.imagesPerSec.oneThread, resnet20DataParallel: resnet20.dataParallel }
       : null;
   const cpus = os.cpus();
   const report = {

@@ -89,7 +89,8 @@ export const runsCommand = defineCommand(OPTIONS, true, async (context, { positi
       else {
         const epochs = run.metrics.filter((m) => m.type === 'epoch');
         process.stdout.write(`${run.id}${run.name ? ` "${run.name}"` : ''}  ${run.model} on ${run.dataset}  ${run.status}${run.error ? ` (${run.error})` : ''}\n`);
-        const threads = run.threads ? `, ${run.threads} thread${run.threads === 1 ? '' : 's'}` : '';
+        const split = run.config?.dataParallel && (run.threads ?? 1) > 1 ? ', each batch split across them' : '';
+        const threads = run.threads ? `, ${run.threads} thread${run.threads === 1 ? '' : 's'}${split}` : '';
         process.stdout.write(`backend ${run.backend ?? '-'}${threads}, ${run.steps} steps, created ${run.createdAt}\n`);
         if (run.budget) process.stdout.write(`${describeBudget(run.budget)}\n`);
         if (run.tags?.length) process.stdout.write(`tags ${run.tags.join(', ')}\n`);

@@ -179,6 +179,7 @@ const en = {
       seed: 'Seed',
       backend: 'Backend',
       threads: 'Threads',
+      dataParallel: 'Split each batch across the threads',
       checkpointMinutes: 'Checkpoint every (minutes)',
     },
     hints: {
@@ -186,7 +187,8 @@ const en = {
       decoupled: 'decoupled',
       aux: '{count} auxiliary heads',
       gradNorms: 'heat strip, a little slower',
-      threads: 'same results for any count',
+      threads: 'same results for any count, unless the batch is split',
+      dataParallel: 'data-parallel: faster on wasm; batch norm per share',
       checkpointMinutes: '0: only at epoch ends',
     },
     schedules: {
@@ -426,6 +428,7 @@ const en = {
     seed: 'Seed',
     backend: 'Backend',
     automatic: 'automatic',
+    threadsSplit: '{count}, each batch split across them',
   },
   validation: {
     required: 'Required',

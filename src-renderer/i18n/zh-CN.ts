@@ -180,6 +180,7 @@ const zhCN: Messages = {
       seed: '随机种子',
       backend: '后端',
       threads: '线程数',
+      dataParallel: '按线程拆分每个批次',
       checkpointMinutes: '检查点间隔（分钟）',
     },
     hints: {
@@ -187,7 +188,8 @@ const zhCN: Messages = {
       decoupled: '解耦',
       aux: '{count} 个辅助分类头',
       gradNorms: '热力条；略慢',
-      threads: '任意线程数结果相同',
+      threads: '任意线程数结果相同（拆分批次时除外）',
+      dataParallel: '数据并行：wasm 上更快；批归一化按分片统计',
       checkpointMinutes: '0：仅在每轮结束时',
     },
     schedules: {
@@ -427,6 +429,7 @@ const zhCN: Messages = {
     seed: '随机种子',
     backend: '后端',
     automatic: '自动',
+    threadsSplit: '{count}，每个批次在线程间拆分',
   },
   validation: {
     required: '必填',

@@ -62,6 +62,7 @@ export const ADVANCED_FIELDS = [
   'validationFraction',
   'seed',
   'threads',
+  'dataParallel',
   'checkpointMinutes',
   'backend',
 ] as const;
@@ -138,6 +139,8 @@ export interface TrainForm {
   seed: number | string;
   /** '' uses the host's default (physical cores minus one). */
   threads: number | string;
+  /** Split each batch across the threads (data-parallel) instead of each operation. */
+  dataParallel: boolean;
   /** '' is the schema's default, 5 minutes. */
   checkpointMinutes: number | string;
   /** '' lets the host pick the fastest backend. */
@@ -182,6 +185,7 @@ export function defaultAdvancedForm(): Omit<TrainForm, 'model' | 'dataset' | 'ep
     validationFraction: '',
     seed: '',
     threads: '',
+    dataParallel: false,
     checkpointMinutes: '',
     backend: '',
   };
@@ -319,6 +323,7 @@ export function formToConfigInput(form: TrainForm, context: FormContext = {}): R
   put(input, 'validationFraction', numberOrUndefined(form.validationFraction));
   put(input, 'seed', numberOrUndefined(form.seed));
   put(input, 'threads', numberOrUndefined(form.threads));
+  if (form.dataParallel) input.dataParallel = true;
   put(input, 'checkpointMinutes', numberOrUndefined(form.checkpointMinutes));
   if (form.backend !== '') input.backend = form.backend;
   return input;
@@ -342,6 +347,7 @@ export function configToForm(config: TrainConfigInput): TrainForm {
     validationFraction: config.validationFraction ?? '',
     seed: config.seed ?? '',
     threads: config.threads ?? '',
+    dataParallel: config.dataParallel ?? false,
     checkpointMinutes: config.checkpointMinutes ?? '',
     backend: config.backend ?? '',
   };

@@ -45,6 +45,30 @@ describe('cvb train / runs', () => {
     expect(show.json[0]).toMatchObject({ config: { threads: 2, checkpointMinutes: 0.5 }, backend: 'wasm', threads: 2 });
   }, 300_000);
 
+  it('trains with --data-parallel: the record says so, and runs show names the split', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const train = cvb(['train', '--model', 'resnet20', '--max-steps', '3', '--batch-size', '8', '--backend', 'wasm', '--threads', '2', '--data-parallel', '--json'], home);
+    expect(train.code, train.stderr).toBe(0);
+    const end = train.json[train.json.length - 1];
+    expect(end).toMatchObject({ status: 'completed', steps: 3 });
+    const show = cvb(['runs', 'show', end.runId, '--json'], home);
+    expect(show.json[0]).toMatchObject({ config: { threads: 2, dataParallel: true }, backend: 'wasm', threads: 2 });
+    const text = spawnSync(process.execPath, [join(distMain, 'cli.js'), 'runs', 'show', end.runId, '--home', home], { encoding: 'utf8' });
+    expect(text.stdout).toContain('backend wasm, 2 threads, each batch split across them, 3 steps');
+  }, 300_000);
+
+  it('bench --threads 1,2 --data-parallel measures the split loop beside both thread counts, in the same row shape', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
+    const bench = cvb(['bench', '--quick', '--only', 'training', '--models', 'resnet20', '--backends', 'wasm', '--threads', '1,2', '--data-parallel', '--json'], home);
+    expect(bench.code, bench.stderr).toBe(0);
+    const rows = bench.json[0].training as Record<string, unknown>[];
+    expect(rows.map((row) => [row.threads, row.dataParallel])).toEqual([[1, false], [2, false], [2, true]]);
+    for (const row of rows) {
+      expect(Object.keys(row)).toEqual(expect.arrayContaining(['model', 'backend', 'threads', 'batchSize', 'bareImagesPerSec', 'workbenchImagesPerSec', 'ratio']));
+      expect(row.workbenchImagesPerSec).toBeGreaterThan(0);
+    }
+  }, 600_000);
+
   it('trains with --max-minutes: the end line and the run record say what the budget fitted', () => {
     const home = mkdtempSync(join(tmpdir(), 'cvb-cli-'));
     const train = cvb(['train', '--model', 'resnet20', '--max-steps', '6', '--batch-size', '16', '--max-minutes', '30', '--json'], home);

@@ -13,6 +13,8 @@ import { useConnectionStore } from '../../../src-renderer/stores/connection';
 import { useRunsStore } from '../../../src-renderer/stores/runs';
 import { useSystemStore } from '../../../src-renderer/stores/system';
 import { useTrainingStore } from '../../../src-renderer/stores/training';
+import { configToForm, formToConfigInput } from '../../../src-renderer/lib/validation';
+import { TrainConfigSchema } from '../../../src-main/contract';
 import { detail, gradsLine, settle, standardClient, stepLine } from './fake-client';
 
 function progress(step: number, metrics: unknown[]) {
@@ -121,6 +123,33 @@ describe('live charts of the training options', () => {
     expect(wrapper.get('[data-testid="progress-threads"]').text()).toBe('3 threads');
     const zh = mount(TrainProgress, { global: { plugins: [pinia, createAppI18n('zh-CN')] } });
     expect(zh.get('[data-testid="progress-threads"]').text()).toBe('3 个线程');
+  });
+
+  it('sends "split each batch across the threads" when ticked, and a saved run fills it back', async () => {
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    const client = standardClient();
+    useConnectionStore().attach(client);
+    const training = useTrainingStore();
+    expect(formToConfigInput({ ...training.form, threads: 2 })).not.toHaveProperty('dataParallel');
+    Object.assign(training.form, { model: 'resnet18', dataset: 'fashion-mnist-subset', threads: 2, dataParallel: true });
+    await training.start();
+    expect(client.callsOf('runs.start')[0]).toMatchObject({ threads: 2, dataParallel: true });
+    expect(configToForm({ model: 'resnet18', epochs: 1, batchSize: 8, learningRate: 0.1, threads: 2, dataParallel: true })).toMatchObject({ threads: 2, dataParallel: true });
+    expect(configToForm({ model: 'resnet18', epochs: 1, batchSize: 8, learningRate: 0.1 }).dataParallel).toBe(false);
+  });
+
+  it("shows a saved run's threads in its detail, and whether each batch was split across them", async () => {
+    const pinia = createPinia();
+    setActivePinia(pinia);
+    const config = TrainConfigSchema.parse({ model: 'resnet18', dataset: 'fashion-mnist-subset', epochs: 3, batchSize: 16, learningRate: 0.01, threads: 2, dataParallel: true });
+    const client = standardClient().handle('runs.get', () => ({ ok: true, value: detail({ status: 'completed', threads: 2, config }) }));
+    client.handle('runs.evaluation', () => ({ ok: true, value: null }));
+    useConnectionStore().attach(client);
+    await useRunsStore().open('run-1');
+    const wrapper = mount(RunDetail, { global: { plugins: [pinia, createAppI18n('en')] } });
+    await settle();
+    expect(wrapper.text()).toContain('Threads2, each batch split across them');
   });
 
   it('refuses a thread count below 1 in the form, naming the field', async () => {
