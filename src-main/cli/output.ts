@@ -65,7 +65,8 @@ export function progressLine(stream: LineStream, everyMs = 10_000, now: () => nu
 
 /** One line on what a time budget fitted. */
 export function describeBudget(fit: BudgetFit): string {
-  const speed = `${fit.secondsPerStep.toFixed(3)} s a step over ${fit.calibrationSteps} timed step${fit.calibrationSteps === 1 ? '' : 's'}`;
+  const timed = `${fit.calibrationSteps} timed step${fit.calibrationSteps === 1 ? '' : 's'}`;
+  const speed = `${fit.secondsPerStep.toFixed(3)} s a step over ${timed}${fit.refitStep ? `, refitted at step ${fit.refitStep}` : ''}`;
   if (fit.scheduleScale >= 1) return `time budget ${fit.maxMinutes} min: the planned ${fit.plannedSteps} steps fit (${speed})`;
   return `time budget ${fit.maxMinutes} min: ${fit.fittedSteps} of the planned ${fit.plannedSteps} steps fit (${speed}); the schedule was scaled by ${fit.scheduleScale.toFixed(3)}`;
 }

@@ -51,6 +51,11 @@ export const BudgetFitSchema = z.object({
   fittedSteps: z.number().int().min(1),
   /** fittedSteps / plannedSteps, at most 1: epochs-based milestones and warm-up shrink by it. */
   scheduleScale: z.number().gt(0).max(1),
+  /**
+   * Present when the fit was made again at the end of the first epoch, from the speed of the steps
+   * since the first fit (the first steps of a run are the slowest): the step it was remade at.
+   */
+  refitStep: z.number().int().min(1).optional(),
 });
 export type BudgetFit = z.infer<typeof BudgetFitSchema>;
 

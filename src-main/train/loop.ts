@@ -18,9 +18,8 @@ import type { CheckpointState, NamedTensor } from './checkpoint';
 import { createOptimizer, isDecayed, setLearningRate, weightDecayOf, type WeightDecay } from './optimizers';
 import { Mulberry32, shuffleInPlace, streamSeeds, withMathRandom } from './random';
 import { CALIBRATION_STEPS, fitToBudget } from './budget';
-import { ReplicaPool, splitBatch, type ReplicaResult } from './replicas';
+import { ReplicaPool, splitBatch, splitsBatches, type ReplicaResult } from './replicas';
 import { learningRateAt } from './schedules';
-import { defaultThreads } from '../engine/cores';
 
 export interface TrainPlan {
   trainIndices: Uint32Array;
@@ -427,11 +426,13 @@ class RunState {
   }
 }
 
-/** Shortens the plan to the fitted steps and scales the schedule's epochs (milestones, warm-up) by as much. */
+/**
+ * Sets the plan to the fitted steps and scales the schedule's epochs (milestones, warm-up) by as much;
+ * from the planned steps, so a refit may lengthen the plan again.
+ */
 function applyBudget(setup: RunSetup, fit: BudgetFit): void {
-  if (fit.fittedSteps >= setup.plan.totalSteps) return;
   setup.plan.totalSteps = fit.fittedSteps;
-  setup.timing = { stepsPerEpoch: setup.plan.stepsPerEpoch * fit.scheduleScale, totalSteps: fit.fittedSteps };
+  setup.timing = { stepsPerEpoch: setup.plan.stepsPerEpoch * fit.scheduleScale, totalSteps: fit.scheduleScale < 1 ? fit.fittedSteps : fit.plannedSteps };
 }
 
 /** [loss, correct, top-5 correct, squared global norm, squared layer norms...] of one step. */
@@ -460,8 +461,8 @@ export function lossSpecOf(config: Pick<TrainConfig, 'auxLossWeight' | 'labelSmo
 /**
  * The forward and backward pass of one share of a batch, inside a tidy: the mean loss over its
  * images, how many it got right (and within the top 5; kept tensors, which the caller disposes), and
- * that loss's gradient for each variable, in `variables` order. The whole batch in a single thread; one share of it per thread when the
- * batch is split (see replicas.ts).
+ * that loss's gradient for each variable, in `variables` order. The whole batch when one thread
+ * trains; one share of it in each thread when the batch is split (see replicas.ts).
  */
 export function shareGradients(
   model: LayersModel,
@@ -644,6 +645,8 @@ class TrainingRun {
   private readonly startedAt: number;
   /** A budget being fitted: when and at which step the timed steps began. */
   private calibration: { time: number; step: number } | null = null;
+  /** A budget fitted in this process and not yet refitted: when and at which step it was fitted. */
+  private fittedAt: { time: number; step: number } | null = null;
   /** A budget fitted in this process: the run ends here even if the estimate was short. */
   private deadline = Infinity;
 
@@ -686,7 +689,7 @@ class TrainingRun {
     for (; batchIndex < plan.stepsPerEpoch; batchIndex++) {
       if (this.hooks.shouldStop() || this.state.step >= plan.totalSteps || this.pastDeadline()) break;
       await this.trainBatch(epoch, batchIndex);
-      this.timeBudget();
+      this.timeBudget(batchIndex + 1 === plan.stepsPerEpoch);
       // The epoch's last batch is followed by the epoch's own checkpoint.
       const due = config.checkpointMinutes > 0 && this.clock() - this.lastCheckpointAt >= config.checkpointMinutes * 60_000;
       if (due && batchIndex + 1 < plan.stepsPerEpoch) await this.checkpoint(this.state.snapshot(epoch - 1, batchIndex + 1, orderRandomState), null, false);
@@ -697,11 +700,17 @@ class TrainingRun {
 
   /**
    * With `maxMinutes` and nothing fitted yet: times CALIBRATION_STEPS steps after this process's
-   * first, then fits the run to what is left of the budget (see budget.ts).
+   * first, then fits the run to what is left of the budget (see budget.ts). Then, once, at the end of
+   * the first epoch with CALIBRATION_STEPS steps since that fit, the fit is made again from those
+   * steps, which run at the steady speed the first ones do not (see refitBudget).
    */
-  private timeBudget(): void {
+  private timeBudget(epochEnds: boolean): void {
     const { config, plan } = this.setup;
-    if (config.maxMinutes === undefined || this.state.budget) return;
+    if (config.maxMinutes === undefined) return;
+    if (this.state.budget) {
+      if (epochEnds) this.refitBudget();
+      return;
+    }
     const now = this.clock();
     if (!this.calibration) {
       this.calibration = { time: now, step: this.state.step };
@@ -724,7 +733,42 @@ class TrainingRun {
     this.state.budget = fit;
     applyBudget(this.setup, fit);
     this.deadline = this.startedAt + config.maxMinutes * 60_000;
+    this.fittedAt = { time: now, step: this.state.step };
     this.hooks.onBudget?.(fit, plan);
+  }
+
+  /**
+   * The second fit, made once at an epoch's end (before its checkpoint, which stores it, so a resume
+   * from there on follows it), and kept only while the run is in the first third of both the plan it
+   * replaces and the new one: the schedule is rescaled around the current step, and this early its
+   * milestones have not been reached under either plan (warm-ups may be: the rate then dips a little).
+   */
+  private refitBudget(): void {
+    const { config, plan } = this.setup;
+    const first = this.state.budget;
+    const since = this.fittedAt;
+    if (!first || !since || config.maxMinutes === undefined) return;
+    const timed = this.state.step - since.step;
+    if (timed < CALIBRATION_STEPS) return;
+    this.fittedAt = null;
+    const now = this.clock();
+    const fit = fitToBudget({
+      maxMinutes: config.maxMinutes,
+      elapsedSeconds: (now - this.startedAt) / 1000,
+      step: this.state.step,
+      calibrationSteps: timed,
+      secondsPerStep: (now - since.time) / 1000 / timed,
+      batchSize: config.batchSize,
+      stepsPerEpoch: plan.stepsPerEpoch,
+      plannedSteps: first.plannedSteps,
+      validationImages: plan.validationIndices.length,
+      validationBatchSize: validationBatchSize(config),
+    });
+    if (3 * this.state.step > Math.min(first.fittedSteps, fit.fittedSteps)) return;
+    const refit = { ...fit, refitStep: this.state.step };
+    this.state.budget = refit;
+    applyBudget(this.setup, refit);
+    this.hooks.onBudget?.(refit, plan);
   }
 
   private pastDeadline(): boolean {
@@ -864,12 +908,13 @@ export async function runTraining(config: TrainConfig, dataset: LoadedDataset | 
   });
   let replicas: ReplicaPool | null = null;
   try {
-    const threads = config.threads ?? defaultThreads();
-    if (config.dataParallel && threads > 1) {
+    const backend = tf.getBackend() as BackendName;
+    const threads = splitsBatches(config, backend);
+    if (threads) {
       replicas = await ReplicaPool.start({
         count: threads - 1,
         entry: options.replicaWorkerEntry,
-        backend: tf.getBackend() as BackendName,
+        backend,
         config,
         input: setup.shape,
         classes: setup.classes,

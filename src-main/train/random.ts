@@ -33,3 +33,12 @@ export const streamSeeds = (seed: number) => ({
   tensors: (seed ^ 0x9e3779b9) >>> 0,
   augment: (seed ^ 0x2545f491) >>> 0,
 });
+
+/**
+ * The seed of data-parallel replica `index`'s random stream (its dropout masks) at `step`: a function
+ * of the run's seed, the step and the replica alone, so a resumed run draws the same masks without
+ * storing any replica state. The training thread keeps drawing from the run's own tensor stream.
+ */
+export function replicaStepSeed(seed: number, step: number, index: number): number {
+  return (streamSeeds(seed).tensors ^ Math.imul(step + 1, 0x9e3779b1) ^ Math.imul(index, 0x85ebca6b)) >>> 0;
+}

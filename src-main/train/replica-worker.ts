@@ -10,7 +10,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../engine';
 import { buildTrainingModel, lossSpecOf, shareGradients, type LossSpec } from './loop';
-import { Mulberry32, streamSeeds, withMathRandom } from './random';
+import { Mulberry32, replicaStepSeed, withMathRandom } from './random';
 import type { FromReplica, ToReplica } from './replicas';
 
 interface Ready {
@@ -29,11 +29,6 @@ let ready: Ready | null = null;
 
 function send(message: FromReplica): void {
   parentPort!.postMessage(message);
-}
-
-/** The seed of replica `index`'s random stream at `step`. */
-export function replicaStepSeed(seed: number, step: number, index: number): number {
-  return (streamSeeds(seed).tensors ^ Math.imul(step + 1, 0x9e3779b1) ^ Math.imul(index, 0x85ebca6b)) >>> 0;
 }
 
 async function init(message: Extract<ToReplica, { type: 'init' }>): Promise<void> {

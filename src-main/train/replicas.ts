@@ -15,6 +15,17 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BackendName, TrainConfig } from '../contract';
+import { defaultThreads } from '../engine/cores';
+
+/**
+ * The threads a run splits its batches across, or null when it does not: `dataParallel` with more
+ * than one thread, on wasm or cpu. Native TensorFlow already runs each operation on every core, so
+ * there the setting is ignored.
+ */
+export function splitsBatches(config: Pick<TrainConfig, 'dataParallel' | 'threads'>, backend: BackendName): number | null {
+  const threads = config.threads ?? defaultThreads();
+  return config.dataParallel && threads > 1 && backend !== 'tensorflow' ? threads : null;
+}
 
 export type ToReplica =
   | {

@@ -15,6 +15,7 @@ import { evaluateRun } from '../infer/evaluate';
 import { MetricsAppender, RunStore, type RunRecord } from '../store/runs';
 import { loadCheckpoint, saveCheckpoint, truncateMetrics } from './checkpoint';
 import { buildTrainingModel, endEpochOf, runTraining, type TrainOptions } from './loop';
+import { splitsBatches } from './replicas';
 import type { HostToWorker, WorkerToHost } from './protocol';
 
 let stopRequested = false;
@@ -36,10 +37,10 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
   try {
     // Fills the defaults of fields added since an older run.json was written.
     const config = RecordedTrainConfigSchema.parse(record.config);
-    const threads = config.threads ?? defaultThreads();
     // Data-parallel: every thread, this one included, runs a single-threaded backend of its own.
-    const started = await initBackend(config.backend, { threads: config.dataParallel ? 1 : threads });
-    const backend = config.dataParallel && threads > 1 ? { ...started, threads, device: `${started.device}, data-parallel over ${threads} threads` } : started;
+    const started = await initBackend(config.backend, { threads: config.dataParallel ? 1 : (config.threads ?? defaultThreads()) });
+    const split = splitsBatches(config, started.name);
+    const backend = split ? { ...started, threads: split, device: `${started.device}, each batch split across ${split} threads` } : started;
     record = store.update(runId, {
       status: 'running',
       startedAt: resume && record.startedAt ? record.startedAt : new Date().toISOString(),

@@ -425,6 +425,7 @@ const en = {
     budgetPending: '{minutes} min (fitted after the first steps)',
     budgetFits: '{minutes} min: the planned {planned} steps fit',
     budgetFitted: '{minutes} min: {fitted} of {planned} steps fit, schedule scaled by {scale}',
+    budgetRefit: '{fit} (fitted again at step {step})',
     seed: 'Seed',
     backend: 'Backend',
     automatic: 'automatic',

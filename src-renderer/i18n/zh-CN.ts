@@ -426,6 +426,7 @@ const zhCN: Messages = {
     budgetPending: '{minutes} 分钟（前几步测速后确定）',
     budgetFits: '{minutes} 分钟：计划的 {planned} 步都能完成',
     budgetFitted: '{minutes} 分钟：计划 {planned} 步中完成 {fitted} 步，学习率计划缩放为 {scale} 倍',
+    budgetRefit: '{fit}（第 {step} 步时重新估算）',
     seed: '随机种子',
     backend: '后端',
     automatic: '自动',

@@ -139,17 +139,19 @@ describe('live charts of the training options', () => {
     expect(configToForm({ model: 'resnet18', epochs: 1, batchSize: 8, learningRate: 0.1 }).dataParallel).toBe(false);
   });
 
-  it("shows a saved run's threads in its detail, and whether each batch was split across them", async () => {
+  it("shows a saved run's threads in its detail, whether each batch was split across them, and a budget fitted twice", async () => {
     const pinia = createPinia();
     setActivePinia(pinia);
-    const config = TrainConfigSchema.parse({ model: 'resnet18', dataset: 'fashion-mnist-subset', epochs: 3, batchSize: 16, learningRate: 0.01, threads: 2, dataParallel: true });
-    const client = standardClient().handle('runs.get', () => ({ ok: true, value: detail({ status: 'completed', threads: 2, config }) }));
+    const config = TrainConfigSchema.parse({ model: 'resnet18', dataset: 'fashion-mnist-subset', epochs: 20, batchSize: 16, learningRate: 0.01, threads: 2, dataParallel: true, maxMinutes: 2 });
+    const budget = { maxMinutes: 2, calibrationSteps: 19, secondsPerStep: 0.25, validationSeconds: 1.6, plannedSteps: 600, fittedSteps: 360, scheduleScale: 0.6, refitStep: 30 };
+    const client = standardClient().handle('runs.get', () => ({ ok: true, value: detail({ status: 'completed', threads: 2, config, budget }) }));
     client.handle('runs.evaluation', () => ({ ok: true, value: null }));
     useConnectionStore().attach(client);
     await useRunsStore().open('run-1');
     const wrapper = mount(RunDetail, { global: { plugins: [pinia, createAppI18n('en')] } });
     await settle();
     expect(wrapper.text()).toContain('Threads2, each batch split across them');
+    expect(wrapper.text()).toContain('2 min: 360 of 600 steps fit, schedule scaled by 0.60 (fitted again at step 30)');
   });
 
   it('refuses a thread count below 1 in the form, naming the field', async () => {

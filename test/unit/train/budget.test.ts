@@ -82,7 +82,7 @@ describe('a run with a time budget (cpu, a clock of one second a step)', () => {
 
   async function train(
     runConfig: TrainConfig,
-    opts: { killAfterStep?: number; resumeFrom?: string; jumpSecondsAtStep?: [number, number] } = {},
+    opts: { killAfterStep?: number; resumeFrom?: string; jumpSecondsAtStep?: [number, number]; secondsAtStep?: (step: number) => number; data?: typeof dataset } = {},
   ): Promise<{ events: MetricEvent[]; budgets: BudgetFit[]; saved: CheckpointState[]; outcome: string | null }> {
     const model: LayersModel = tinyConvNet(9, [8, 8, 3], 10, 0);
     const events: MetricEvent[] = [];
@@ -93,14 +93,14 @@ describe('a run with a time budget (cpu, a clock of one second a step)', () => {
     try {
       outcome = await runTraining(
         runConfig,
-        dataset,
+        opts.data ?? dataset,
         model,
         {
           shouldStop: () => false,
           onMetric: (event) => {
             events.push(event);
             if (event.type !== 'step') return;
-            now += 1000;
+            now += 1000 * (opts.secondsAtStep?.(event.step) ?? 1);
             if (opts.jumpSecondsAtStep?.[0] === event.step) now += opts.jumpSecondsAtStep[1] * 1000;
           },
           onBudget: (fit) => budgets.push(fit),
@@ -139,6 +139,37 @@ describe('a run with a time budget (cpu, a clock of one second a step)', () => {
     // The milestone at epoch 10 of 20 lands at half of the 30 steps: step 16 (1-based) is the first at lr / 10.
     expect(steps[14].learningRate).toBeCloseTo(0.01, 12);
     expect(steps[15].learningRate).toBeCloseTo(0.001, 12);
+  });
+
+  it('fits again at the end of the first epoch, from the steady speed of the steps since the first fit', async () => {
+    // 160 images: 120 to train at batch 4, 30 steps an epoch, 600 in 20; 40 to validate (one batch of 64).
+    // Steps 1-11 take 1 s, then 0.25 s. The first fit, at step 11 with 2 minutes: 116.4 − 11 = 105.4 s
+    // left at 1 s a step and 6.4 s a validation: to step 90 (3 epochs). At step 30, the end of epoch 1,
+    // 19 steps have run at 0.25 s since: 116.4 − 15.75 = 100.65 s left, at 0.25 s a step and 1.6 s a
+    // validation, reach step 360 (12 epochs; step 361 would need 101.95 s). Step 30 is within the first
+    // third of both plans (90 and 360), so the second fit is kept.
+    const { events, budgets } = await train(config({ maxMinutes: 2 }), {
+      secondsAtStep: (step) => (step <= 11 ? 1 : 0.25),
+      data: tinyDataset(160),
+    });
+    expect(budgets).toHaveLength(2);
+    expect(budgets[0]).toMatchObject({ calibrationSteps: 10, secondsPerStep: 1, plannedSteps: 600, fittedSteps: 90 });
+    expect(budgets[0].refitStep).toBeUndefined();
+    expect(budgets[1]).toMatchObject({ calibrationSteps: 19, secondsPerStep: 0.25, plannedSteps: 600, fittedSteps: 360, refitStep: 30 });
+    expect(budgets[1].scheduleScale).toBeCloseTo(0.6, 12);
+    const steps = events.filter((e): e is StepMetric => e.type === 'step');
+    expect(steps).toHaveLength(360);
+    expect(events.filter((e): e is EpochMetric => e.type === 'epoch').map((e) => e.epoch)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    // The milestone at epoch 10 of 20 had not come under the first fit (step 45) and moves to step 180.
+    expect(steps.slice(0, 180).every((s) => Math.abs(s.learningRate - 0.01) < 1e-12)).toBe(true);
+    expect(steps[180].learningRate).toBeCloseTo(0.001, 12);
+  });
+
+  it('keeps the first fit when the first epoch ends past a third of the run', async () => {
+    // 10 steps an epoch, 1 s each throughout: the fit at step 11 gives 30 steps; the first epoch end
+    // with ten steps since is step 30, the run's end, so nothing is refitted.
+    const { budgets } = await train(config(), { secondsAtStep: () => 1 });
+    expect(budgets.map((b) => [b.fittedSteps, b.refitStep])).toEqual([[30, undefined]]);
   });
 
   it('trains the plan unchanged when it fits in the budget', async () => {

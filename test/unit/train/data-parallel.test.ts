@@ -13,7 +13,7 @@ import type { MetricEvent, TrainConfig } from '../../../src-main/contract';
 import { initBackend } from '../../../src-main/engine';
 import { loadCheckpoint, saveCheckpoint, type CheckpointState } from '../../../src-main/train/checkpoint';
 import { buildTrainingModel, runTraining } from '../../../src-main/train/loop';
-import { ReplicaPool, splitBatch } from '../../../src-main/train/replicas';
+import { ReplicaPool, splitBatch, splitsBatches } from '../../../src-main/train/replicas';
 import { buildMain, distMain } from '../helpers/build';
 import { stepLosses, tinyDataset, trainConfig } from './helpers';
 
@@ -72,6 +72,16 @@ describe('splitBatch', () => {
     expect(shares.map((s) => [...s.pixels])).toEqual([[0, 1, 2, 3, 4, 5], [6, 7, 8, 9]]);
     expect(shares[1].pixels.buffer).toBe(pixels.buffer);
     expect(splitBatch(pixels.subarray(0, 2), labels.subarray(0, 1), 3).map((s) => s.labels.length)).toEqual([1, 0, 0]);
+  });
+});
+
+describe('splitsBatches', () => {
+  it('splits with dataParallel and more than one thread, except on native TensorFlow', () => {
+    expect(splitsBatches({ dataParallel: true, threads: 3 }, 'wasm')).toBe(3);
+    expect(splitsBatches({ dataParallel: true, threads: 2 }, 'cpu')).toBe(2);
+    expect(splitsBatches({ dataParallel: true, threads: 1 }, 'wasm')).toBeNull();
+    expect(splitsBatches({ dataParallel: false, threads: 4 }, 'wasm')).toBeNull();
+    expect(splitsBatches({ dataParallel: true, threads: 4 }, 'tensorflow')).toBeNull();
   });
 });
 
