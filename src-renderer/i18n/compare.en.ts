@@ -45,6 +45,8 @@ const compare = {
   onlyDifferences: 'Only the differences',
   differing: 'No settings differ. | {count} setting differs (highlighted). | {count} settings differ (highlighted).',
   switchField: 'Switch: {name}',
+  settingOn: '{name}: on',
+  settingOff: '{name}: off',
   preset: { name: 'Recipe', changed: 'Changed from the recipe' },
   field: 'Setting',
   confusionTitle: 'Confusion matrices',

@@ -47,6 +47,8 @@ const compare: typeof compareEn = {
   onlyDifferences: '只看不同项',
   differing: '没有不同的设置。 | {count} 项设置不同（已高亮）。 | {count} 项设置不同（已高亮）。',
   switchField: '开关：{name}',
+  settingOn: '{name}：开',
+  settingOff: '{name}：关',
   preset: { name: '配方', changed: '相对配方的改动' },
   field: '设置',
   confusionTitle: '混淆矩阵',

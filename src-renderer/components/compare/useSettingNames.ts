@@ -30,6 +30,12 @@ export function useSettingNames() {
     return te(`trainOptions.fields.${field}`) ? t(`trainOptions.fields.${field}`) : key;
   }
 
+  /** "Seed 2"; a switch as "Label: on" or "Label: off" rather than true or false. */
+  function settingText(label: string, value: string): string {
+    if (value === 'true' || value === 'false') return t(value === 'true' ? 'compare.settingOn' : 'compare.settingOff', { name: label });
+    return `${label} ${value}`;
+  }
+
   /**
    * What tells run `index` apart from the others in `configs`: up to `max` of the settings that differ
    * among them, the fields people look at first first ("Seed 2"); empty when none differ.
@@ -38,7 +44,7 @@ export function useSettingNames() {
     return hyperparameterRows(configs)
       .filter((row) => row.differs)
       .slice(0, max)
-      .map((row) => `${fieldLabel(row.key)} ${row.values[index]}`);
+      .map((row) => settingText(fieldLabel(row.key), row.values[index]));
   }
 
   return { fieldLabel, distinguishingSettings };

@@ -220,4 +220,23 @@ describe('Compare screen', () => {
     await settle(10);
     expect(headers()).toEqual(['resnet18 cccccc', 'resnet18 dddddd']);
   });
+
+  it('names a differing switch as on or off, not true or false', async () => {
+    const pinia = compareSetup();
+    const base = detail().config!;
+    const split: Record<string, boolean> = { 'run-aaaaaa': false, 'run-bbbbbb': true };
+    const client = standardClient()
+      .handle('runs.list', () => ({ ok: true, value: Object.keys(split).map((id) => summary({ id, status: 'completed' })) }))
+      .handle('runs.get', (params) => {
+        const id = (params as { id: string }).id;
+        return { ok: true, value: detail({ id, status: 'completed', config: { ...base, dataParallel: split[id] }, metrics: [stepLine(1)] }) };
+      })
+      .handle('runs.evaluation', () => ({ ok: true, value: null }));
+    useConnectionStore().attach(client);
+    useCompareStore().choose(['run-aaaaaa', 'run-bbbbbb']);
+    const wrapper = mount(CompareView, { global: { plugins: [pinia, createAppI18n('en')] } });
+    await settle(10);
+    const headers = wrapper.findAll('[data-testid="hyperparameter-table"] thead th').slice(1).map((th) => th.text());
+    expect(headers).toEqual(['resnet18 · Split each batch across the threads: off', 'resnet18 · Split each batch across the threads: on']);
+  });
 });
