@@ -30,6 +30,7 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { benchKernels, initBackend, prepareWasm, requestWasmThreads, type KernelBenchResult } from '../engine';
 import { buildTrainingModel, runTraining } from '../train/loop';
 import { Mulberry32 } from '../train/random';
+import { splitsBatches } from '../train/replicas';
 import { benchInference } from '../core/inference-bench';
 import { benchmarkRunList } from '../store/bench';
 import { getModelMeta } from '../zoo';
@@ -328,7 +329,7 @@ export const benchCommand = defineCommand(BENCH_OPTIONS, false, async (context, 
     const timed = quick || name === 'cpu' ? 3 : 7;
     for (const candidate of models) {
       log(`training ${candidate.model} on ${name}...`);
-      const result = await benchTraining(name, candidate, warmup, timed, name === 'tensorflow' ? null : splitThreads);
+      const result = await benchTraining(name, candidate, warmup, timed, splitThreads ? splitsBatches({ dataParallel: true, threads: splitThreads }, name) : null);
       log(`  bare ${result.bareImagesPerSec.toFixed(1)} images/s, workbench ${result.workbenchImagesPerSec.toFixed(1)} images/s (×${result.ratio.toFixed(3)})`);
       training.push(result);
     }

@@ -58,8 +58,13 @@ export interface BatchProducerOptions {
  * bundle, through planTraining.) Absent when running the TypeScript sources, e.g. under Vitest.
  */
 export function defaultBatchWorkerEntry(): string {
+  return besideRunningScript('batch-worker.js');
+}
+
+/** A bundled worker entry next to the script node was started with (the bare name without one). */
+export function besideRunningScript(file: string): string {
   const script = process.argv[1];
-  return script ? join(dirname(resolve(script)), 'batch-worker.js') : 'batch-worker.js';
+  return script ? join(dirname(resolve(script)), file) : file;
 }
 
 let liveWorkers = 0;

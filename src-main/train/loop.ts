@@ -718,18 +718,7 @@ class TrainingRun {
     }
     const timed = this.state.step - this.calibration.step;
     if (timed < CALIBRATION_STEPS && this.state.step < plan.totalSteps) return;
-    const fit = fitToBudget({
-      maxMinutes: config.maxMinutes,
-      elapsedSeconds: (now - this.startedAt) / 1000,
-      step: this.state.step,
-      calibrationSteps: timed,
-      secondsPerStep: (now - this.calibration.time) / 1000 / timed,
-      batchSize: config.batchSize,
-      stepsPerEpoch: plan.stepsPerEpoch,
-      plannedSteps: plan.totalSteps,
-      validationImages: plan.validationIndices.length,
-      validationBatchSize: validationBatchSize(config),
-    });
+    const fit = this.fitSince(this.calibration, now, plan.totalSteps);
     this.state.budget = fit;
     applyBudget(this.setup, fit);
     this.deadline = this.startedAt + config.maxMinutes * 60_000;
@@ -752,23 +741,30 @@ class TrainingRun {
     if (timed < CALIBRATION_STEPS) return;
     this.fittedAt = null;
     const now = this.clock();
-    const fit = fitToBudget({
-      maxMinutes: config.maxMinutes,
+    const fit = this.fitSince(since, now, first.plannedSteps);
+    if (3 * this.state.step > Math.min(first.fittedSteps, fit.fittedSteps)) return;
+    const refit = { ...fit, refitStep: this.state.step };
+    this.state.budget = refit;
+    applyBudget(this.setup, refit);
+    this.hooks.onBudget?.(refit, plan);
+  }
+
+  /** The budget's fit at `now`, timed over the steps since `since`, of a run planned at `plannedSteps`. */
+  private fitSince(since: { time: number; step: number }, now: number, plannedSteps: number): BudgetFit {
+    const { config, plan } = this.setup;
+    const timed = this.state.step - since.step;
+    return fitToBudget({
+      maxMinutes: config.maxMinutes!,
       elapsedSeconds: (now - this.startedAt) / 1000,
       step: this.state.step,
       calibrationSteps: timed,
       secondsPerStep: (now - since.time) / 1000 / timed,
       batchSize: config.batchSize,
       stepsPerEpoch: plan.stepsPerEpoch,
-      plannedSteps: first.plannedSteps,
+      plannedSteps,
       validationImages: plan.validationIndices.length,
       validationBatchSize: validationBatchSize(config),
     });
-    if (3 * this.state.step > Math.min(first.fittedSteps, fit.fittedSteps)) return;
-    const refit = { ...fit, refitStep: this.state.step };
-    this.state.budget = refit;
-    applyBudget(this.setup, refit);
-    this.hooks.onBudget?.(refit, plan);
   }
 
   private pastDeadline(): boolean {

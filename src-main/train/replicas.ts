@@ -12,9 +12,9 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BackendName, TrainConfig } from '../contract';
+import { besideRunningScript } from '../data/batch-producer';
 import { defaultThreads } from '../engine/cores';
 
 /**
@@ -81,8 +81,7 @@ export function splitBatch(pixels: Float32Array, labels: Int32Array, parts: numb
 
 /** replica-worker.js next to the running bundle, as the batch worker (see defaultBatchWorkerEntry). */
 export function defaultReplicaWorkerEntry(): string {
-  const script = process.argv[1];
-  return script ? join(dirname(resolve(script)), 'replica-worker.js') : 'replica-worker.js';
+  return besideRunningScript('replica-worker.js');
 }
 
 export interface ReplicaPoolOptions {
