@@ -41,5 +41,8 @@ await Promise.all([
     },
     outExtension: { '.js': '.cjs' },
     external: ['electron'],
+    // import.meta.url means this bundle's own file here too, as in the ESM bundles.
+    define: { 'import.meta.url': '__cvbImportMetaUrl' },
+    banner: { js: "const __cvbImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   }),
 ]);

@@ -23,6 +23,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TrainConfigSchema, type BackendName, type BackendReport } from '../contract';
 import { channelStats, gatherBatch } from '../data/batches';
+import { besideThisBundle } from '../data/batch-producer';
 import { memorySource } from '../data/cache';
 import { benchmarkPipeline, type PipelineBenchmark } from '../data/pipeline';
 import type { LoadedDataset } from '../data/datasets';
@@ -221,7 +222,7 @@ async function benchPipeline(quick: boolean): Promise<(PipelineBenchmark & { aug
 
 function packageVersion(name: string): string {
   try {
-    const require = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+    const require = createRequire(import.meta.url);
     return (require(`${name}/package.json`) as { version: string }).version;
   } catch {
     return 'not installed';
@@ -260,6 +261,18 @@ export function parseThreadCounts(value: string | undefined): number[] {
   return counts;
 }
 
+/** Why a `--json` child failed: the error object it printed, else the end of its stderr. */
+function childFailure(stdout: string, stderr: string): string {
+  const last = stdout.trim().split('\n').pop() ?? '';
+  try {
+    const message = (JSON.parse(last) as { error?: { message?: unknown } }).error?.message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON: a crash before the error was printed
+  }
+  return stderr.trim().split('\n').slice(-3).join(' ') || 'no output';
+}
+
 /** Kernel and training rows of one thread count, measured by this command in a child process. */
 function benchInChild(
   threads: number,
@@ -267,13 +280,14 @@ function benchInChild(
 ): { kernels: (KernelBenchResult & { threads: number })[]; training: TrainingBenchResult[] } {
   // A data-parallel child trains only: its operations run on one thread, as the 1-thread child's do.
   const only = args.sections.filter((section) => section === 'training' || (section === 'kernels' && !args.dataParallel));
-  const argv = [process.argv[1], 'bench', '--json', '--only', only.join(','), '--threads', String(threads)];
+  // The CLI bundle itself, not process.argv[1]: `npm run bench` starts scripts/cvb.mjs, which would rebuild first.
+  const argv = [besideThisBundle('cli.js'), 'bench', '--json', '--only', only.join(','), '--threads', String(threads)];
   if (args.dataParallel) argv.push('--data-parallel');
   if (args.quick) argv.push('--quick');
   if (args.backends) argv.push('--backends', args.backends);
   if (args.models) argv.push('--models', args.models);
   const child = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  if (child.status !== 0) throw new Error(`bench with --threads ${threads} failed (${child.signal ?? `exit ${child.status}`}): ${child.stderr.trim().split('\n').slice(-3).join(' ')}`);
+  if (child.status !== 0) throw new Error(`bench with --threads ${threads}${args.dataParallel ? ' --data-parallel' : ''} failed (${child.signal ?? `exit ${child.status}`}): ${childFailure(child.stdout, child.stderr)}`);
   const report = JSON.parse(child.stdout.trim().split('\n').pop()!) as { kernels: KernelBenchResult[]; training: TrainingBenchResult[] };
   return { kernels: report.kernels.map((row) => ({ ...row, threads })), training: report.training };
 }
@@ -340,7 +354,7 @@ export const benchCommand = defineCommand(BENCH_OPTIONS, false, async (context, 
   if (wants('inference')) {
     log('inference latency...');
     inference = await benchInference({
-      workerEntry: join(dirname(fileURLToPath(import.meta.url)), 'infer-worker.js'),
+      workerEntry: besideThisBundle('infer-worker.js'),
       repeats: quick ? 5 : 20,
       minSeconds: quick ? 0.5 : 3,
       backend: backend.name,

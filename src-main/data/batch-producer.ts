@@ -12,7 +12,8 @@
  * cache-file reads still overlap the step (they are libuv I/O), but augmentation does not.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BatchEngine, openSource, type OpenedSource, type SourceSpec } from './batch-engine';
 import type { BatchSpec, PreparedBatch } from './batch-prep';
@@ -53,18 +54,20 @@ export interface BatchProducerOptions {
 }
 
 /**
- * batch-worker.js next to the running bundle (dist/main/train-worker.js, dist/main/cli.js): the
- * script node was started with. (Not import.meta: this module is also in the CommonJS Electron
- * bundle, through planTraining.) Absent when running the TypeScript sources, e.g. under Vitest.
+ * batch-worker.js next to the bundle this code runs in (dist/main/train-worker.js, dist/main/cli.js).
+ * Absent when running the TypeScript sources, e.g. under Vitest.
  */
 export function defaultBatchWorkerEntry(): string {
-  return besideRunningScript('batch-worker.js');
+  return besideThisBundle('batch-worker.js');
 }
 
-/** A bundled worker entry next to the script node was started with (the bare name without one). */
-export function besideRunningScript(file: string): string {
-  const script = process.argv[1];
-  return script ? join(dirname(resolve(script)), file) : file;
+/**
+ * A file next to the bundle this code was built into (dist/main/), whichever script node was started
+ * with: `npm run cvb` starts scripts/cvb.mjs, which imports dist/main/cli.js. (In the CommonJS Electron
+ * bundle, which has this module through planTraining, scripts/build-main.mjs defines import.meta.url.)
+ */
+export function besideThisBundle(file: string): string {
+  return join(dirname(fileURLToPath(import.meta.url)), file);
 }
 
 let liveWorkers = 0;

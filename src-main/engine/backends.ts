@@ -22,11 +22,11 @@ type PassedOver = BackendReport['passedOver'][number];
 type Attempt = { ok: true; device: string; threads?: number } | { ok: false; reason: string };
 
 /**
- * `require` resolving from this module: works from source (vitest), from the ESM bundle in dist/main
- * and from a CommonJS bundle, where esbuild leaves `import.meta` empty.
+ * `require` resolving from this module: works from source (vitest) and from the bundles in dist/main
+ * (the CommonJS one has import.meta.url defined by scripts/build-main.mjs).
  */
 function engineRequire(): NodeJS.Require {
-  return createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+  return createRequire(import.meta.url);
 }
 
 function firstLine(error: unknown): string {

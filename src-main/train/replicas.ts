@@ -14,7 +14,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { BackendName, TrainConfig } from '../contract';
-import { besideRunningScript } from '../data/batch-producer';
+import { besideThisBundle } from '../data/batch-producer';
 import { defaultThreads } from '../engine/cores';
 
 /**
@@ -81,7 +81,7 @@ export function splitBatch(pixels: Float32Array, labels: Int32Array, parts: numb
 
 /** replica-worker.js next to the running bundle, as the batch worker (see defaultBatchWorkerEntry). */
 export function defaultReplicaWorkerEntry(): string {
-  return besideRunningScript('replica-worker.js');
+  return besideThisBundle('replica-worker.js');
 }
 
 export interface ReplicaPoolOptions {

@@ -5,8 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { RecordedTrainConfigSchema, type EpochMetric } from '../contract';
 import { DEFAULT_MEMORY_BUDGET, openTrainingDataset } from '../data/datasets';
 import { describePreprocessing, PREPROCESSING_FILE } from '../data/preprocess';
@@ -95,11 +94,7 @@ async function train(home: string, runId: string, datasetRoots: string[], resume
           record = store.update(runId, { epochsDone: state.epoch, steps: state.step, final: finalOf(lastEpoch) });
         },
       },
-      {
-        ...options,
-        batchWorkerEntry: join(dirname(fileURLToPath(import.meta.url)), 'batch-worker.js'),
-        replicaWorkerEntry: join(dirname(fileURLToPath(import.meta.url)), 'replica-worker.js'),
-      },
+      options,
     );
     metrics.close();
     store.update(runId, { status: outcome, endedAt: new Date().toISOString(), workerPid: null, steps, final: finalOf(lastEpoch) });
