@@ -18,6 +18,7 @@ import {
   MetricEventSchema,
   RecipeSchema,
   RunDetailSchema,
+  RunPlanSchema,
   RunIdSchema,
   RunStatusSchema,
   RunSummarySchema,
@@ -195,14 +196,10 @@ export const events = {
   'run.progress': z.object({
     runId: RunIdSchema,
     epoch: z.number().int(),
-    epochs: z.number().int(),
+    ...RunPlanSchema.shape,
     step: z.number().int(),
-    stepsPerEpoch: z.number().int(),
-    totalSteps: z.number().int(),
     imagesPerSec: z.number(),
     etaSeconds: z.number().nullable(),
-    /** Threads the run computes with, once its backend has started (absent where the library picks its own). */
-    threads: z.number().int().min(1).optional(),
     metrics: z.array(MetricEventSchema),
   }),
   'run.status': z.object({ runId: RunIdSchema, status: RunStatusSchema, error: z.string().nullable() }),

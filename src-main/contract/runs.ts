@@ -90,9 +90,25 @@ export const RunSummarySchema = z.object({
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 
+/**
+ * How far a running run will go, as its worker planned it (a time budget can change the config's
+ * epochs and steps); its progress events carry the same numbers.
+ */
+export const RunPlanSchema = z.object({
+  /** The epoch the run ends in. */
+  epochs: z.number().int(),
+  stepsPerEpoch: z.number().int(),
+  totalSteps: z.number().int(),
+  /** Threads the run computes with, once its backend has started (absent where the library picks its own). */
+  threads: z.number().int().min(1).optional(),
+});
+export type RunPlan = z.infer<typeof RunPlanSchema>;
+
 export const RunDetailSchema = RunSummarySchema.extend({
   config: RecordedTrainConfigSchema.nullable(),
   metrics: z.array(MetricEventSchema),
+  /** A run this workbench is training now, once its worker has planned it. */
+  plan: RunPlanSchema.optional(),
 });
 export type RunDetail = z.infer<typeof RunDetailSchema>;
 

@@ -4,7 +4,7 @@
  * worker ends without writing its own end, records why: interrupted if it was killed from
  * outside (it resumes), failed if it crashed.
  */
-import type { BackendReport, EventMessage, MetricEvent, RunStatus } from '../contract';
+import type { BackendReport, EventMessage, MetricEvent, RunPlan, RunStatus } from '../contract';
 import type { RunStore } from '../store/runs';
 import type { HostToWorker, WorkerToHost } from '../train/protocol';
 import type { Logger } from './log';
@@ -31,6 +31,8 @@ export interface RunSupervisor {
   stop(runId: string): Promise<void>;
   isRunning(runId: string): boolean;
   running(): string[];
+  /** A running run's plan, once its worker has started (null before, and for a run not running here). */
+  planOf(runId: string): RunPlan | null;
 }
 
 interface ActiveRun {
@@ -52,6 +54,10 @@ const STOP_GRACE_MS = 60_000;
 /** Signals sent from outside the worker: its run is interrupted (resumable), not failed. */
 const INTERRUPTING_SIGNALS: readonly NodeJS.Signals[] = ['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP'];
 
+function planOfRun(run: ActiveRun): RunPlan {
+  return { epochs: run.epochs, stepsPerEpoch: run.stepsPerEpoch, totalSteps: run.totalSteps, ...(run.threads ? { threads: run.threads } : {}) };
+}
+
 export function createRunSupervisor(options: RunSupervisorOptions): RunSupervisor {
   const { store, logger, emit, progressIntervalMs } = options;
   const active = new Map<string, ActiveRun>();
@@ -69,13 +75,10 @@ export function createRunSupervisor(options: RunSupervisorOptions): RunSuperviso
       data: {
         runId,
         epoch: last.epoch,
-        epochs: run.epochs,
+        ...planOfRun(run),
         step: last.step,
-        stepsPerEpoch: run.stepsPerEpoch,
-        totalSteps: run.totalSteps,
         imagesPerSec: run.imagesPerSec,
         etaSeconds: stepsPerSec > 0 ? remaining / stepsPerSec : null,
-        ...(run.threads ? { threads: run.threads } : {}),
         metrics,
       },
     });
@@ -162,5 +165,9 @@ export function createRunSupervisor(options: RunSupervisorOptions): RunSuperviso
     stop: stopRun,
     isRunning: (runId) => active.has(runId),
     running: () => [...active.keys()],
+    planOf(runId) {
+      const run = active.get(runId);
+      return run && run.totalSteps > 0 ? planOfRun(run) : null;
+    },
   };
 }

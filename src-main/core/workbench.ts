@@ -216,7 +216,8 @@ export async function createWorkbench(options: WorkbenchOptions): Promise<Workbe
     'runs.list': () => store.list(),
     'runs.get': ({ id }) => {
       const record = store.read(id);
-      return { ...store.summary(id), config: record.config, metrics: store.readMetrics(id) };
+      const plan = runs.planOf(id);
+      return { ...store.summary(id), config: record.config, metrics: store.readMetrics(id), ...(plan ? { plan } : {}) };
     },
   };
 

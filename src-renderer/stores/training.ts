@@ -290,17 +290,18 @@ export const useTrainingStore = defineStore('training', () => {
     seriesVersion.value++;
   }
 
+  /** Where a run stands by runs.get: its worker's plan while it runs (a time budget changes the config's epochs), else its config. */
   function progressFromDetail(detail: RunDetail): TrainingProgress {
-    const epochs = detail.config?.epochs ?? 0;
     return {
       epoch: detail.epochsDone,
-      epochs,
+      epochs: detail.config?.epochs ?? 0,
       step: detail.steps,
       stepsPerEpoch: 0,
       totalSteps: detail.config?.maxSteps ?? 0,
       imagesPerSec: 0,
       etaSeconds: null,
       ...(detail.threads ? { threads: detail.threads } : {}),
+      ...detail.plan,
     };
   }
 
@@ -309,6 +310,8 @@ export const useTrainingStore = defineStore('training', () => {
    * meanwhile, so nothing is lost or drawn twice.
    */
   async function attachRun(id: string, options: { adoptConfig?: boolean } = {}): Promise<void> {
+    // Live numbers are kept across a resync of the same run, never carried over from another one.
+    const resync = runId.value === id;
     runId.value = id;
     run.value = null;
     runError.value = null;
@@ -332,7 +335,7 @@ export const useTrainingStore = defineStore('training', () => {
       Object.assign(form, configToForm(detail.config));
       setModelOptions(detail.config.model, detail.config.modelOptions ?? {});
     }
-    progress.value = { ...progressFromDetail(detail), ...keepLive(progress.value) };
+    progress.value = { ...progressFromDetail(detail), ...(resync ? keepLive(progress.value) : {}) };
     appendMetrics(series, detail.metrics);
     const pending = buffered;
     buffered = [];

@@ -139,6 +139,25 @@ describe('training through Core and the worker process', () => {
     expect(last?.event === 'run.progress' && [last.data.totalSteps, last.data.epochs]).toEqual([fitted, Math.ceil(fitted / 1125)]);
   }, 240_000);
 
+  it("runs.get carries a running run's plan, a time budget's fitted epochs rather than the config's, until the run ends", async () => {
+    const { workbench, events } = await makeWorkbench(undefined, 100);
+    // 50 epochs of 1,125 steps planned; five minutes fit far fewer.
+    const started = await workbench.request('runs.start', { ...quickRun, epochs: 50, maxMinutes: 5 });
+    const run = (started as { value: RunSummary }).value;
+    const fitted = await waitFor(() => {
+      const event = events.find((e) => e.event === 'run.progress' && e.data.runId === run.id && e.data.totalSteps < 56_250);
+      return event?.event === 'run.progress' ? event.data : undefined;
+    }, 180_000);
+    const detail = await workbench.request('runs.get', { id: run.id });
+    const plan = detail.ok ? (detail.value as RunDetail).plan : undefined;
+    expect(plan).toEqual({ epochs: fitted.epochs, stepsPerEpoch: 1125, totalSteps: fitted.totalSteps, threads: fitted.threads });
+    expect(plan!.epochs).toBeLessThan(50);
+    await workbench.request('runs.stop', { id: run.id });
+    const after = await workbench.request('runs.get', { id: run.id });
+    expect(after.ok && (after.value as RunDetail).status).toBe('stopped');
+    expect(after.ok && 'plan' in (after.value as RunDetail)).toBe(false);
+  }, 240_000);
+
   it('stops a run cleanly and keeps a checkpoint', async () => {
     const { workbench, home, events } = await makeWorkbench();
     const started = await workbench.request('runs.start', { ...quickRun, epochs: 50 });

@@ -76,6 +76,30 @@ describe('training store', () => {
     expect(training.progress?.step).toBe(3);
   });
 
+  it("on reattaching shows the worker's plan (a time budget's epochs and steps), not the config's", async () => {
+    const client = standardClient()
+      .handle('runs.list', () => ({ ok: true, value: [summary({ id: 'live', status: 'running' })] }))
+      .handle('runs.get', () => ({ ok: true, value: detail({ id: 'live', steps: 40, plan: { epochs: 7, stepsPerEpoch: 422, totalSteps: 2954, threads: 2 } }) }));
+    const { training } = setup(client);
+    await training.reattach();
+    // The config says 3 epochs and no step limit; the worker fitted 7 epochs, 2,954 steps.
+    expect(training.progress).toMatchObject({ step: 40, epochs: 7, stepsPerEpoch: 422, totalSteps: 2954, threads: 2 });
+  });
+
+  it("never carries one run's plan over to the next run it follows", async () => {
+    const client = standardClient().handle('runs.get', (params) => ({ ok: true, value: detail({ id: (params as { id: string }).id }) }));
+    const { training } = setup(client);
+    await training.start();
+    client.emit(progress('run-1', [stepLine(1)], 1));
+    expect(training.progress).toMatchObject({ epochs: 3, totalSteps: 30 });
+    client.emit({ event: 'run.status', data: { runId: 'run-1', status: 'completed', error: null } });
+    // A run started from the CLI, with no plan yet: its config's 3 epochs and no step total, not run-1's 30 steps.
+    client.emit({ event: 'run.status', data: { runId: 'cli-run', status: 'running', error: null } });
+    await settle();
+    expect(training.runId).toBe('cli-run');
+    expect(training.progress).toMatchObject({ epochs: 3, totalSteps: 0, stepsPerEpoch: 0 });
+  });
+
   it('follows run.status to the end of the run', async () => {
     const { client, training } = setup();
     await training.start();
