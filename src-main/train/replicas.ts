@@ -13,7 +13,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { BackendName, TrainConfig } from '../contract';
+import { shareSizes, type BackendName, type TrainConfig } from '../contract';
 import { besideThisBundle } from '../data/batch-producer';
 import { defaultThreads } from '../engine/cores';
 
@@ -62,17 +62,13 @@ export interface ReplicaResult {
   tensors: number;
 }
 
-/**
- * A batch cut into `parts` consecutive shares as equal as they can be, the larger ones first
- * (65 images in 2: 33 and 32); views, not copies. A batch smaller than `parts` leaves shares empty.
- */
+/** A batch cut into `parts` consecutive shares of {@link shareSizes}; views, not copies. */
 export function splitBatch(pixels: Float32Array, labels: Int32Array, parts: number): BatchShare[] {
   const count = labels.length;
   const perImage = count > 0 ? pixels.length / count : 0;
   const shares: BatchShare[] = [];
   let start = 0;
-  for (let i = 0; i < parts; i++) {
-    const size = Math.floor(count / parts) + (i < count % parts ? 1 : 0);
+  for (const size of shareSizes(count, parts)) {
     shares.push({ pixels: pixels.subarray(start * perImage, (start + size) * perImage), labels: labels.subarray(start, start + size) });
     start += size;
   }

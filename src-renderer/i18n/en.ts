@@ -191,6 +191,12 @@ const en = {
       dataParallel: 'data-parallel: faster on wasm; batch norm per share',
       checkpointMinutes: '0: only at epoch ends',
     },
+    split: {
+      shares: '{threads} threads: each batch of {batch} is cut into shares of {share} images.',
+      small: 'Shares of {share} images ({threads} threads, batch {batch}): under {min} a share, batch norm gets noisy and each thread slows down. Use a batch of {needed} or more, or fewer threads.',
+      oneThread: 'With one thread there is nothing to split.',
+      ignored: 'Ignored on tensorflow, which already runs each operation on every core.',
+    },
     schedules: {
       constant: 'Constant',
       step: 'Step',

@@ -192,6 +192,12 @@ const zhCN: Messages = {
       dataParallel: '数据并行：wasm 上更快；批归一化按分片统计',
       checkpointMinutes: '0：仅在每轮结束时',
     },
+    split: {
+      shares: '{threads} 个线程：每个 {batch} 张的批次拆成每份 {share} 张。',
+      small: '每份只有 {share} 张（{threads} 个线程，批次 {batch}）：每份少于 {min} 张时，批归一化统计不稳定，每个线程也会变慢。请把批次加到 {needed} 张以上，或减少线程。',
+      oneThread: '只有一个线程时无需拆分。',
+      ignored: '在 tensorflow 后端上不起作用：它本身已在所有核心上运行每个运算。',
+    },
     schedules: {
       constant: '恒定',
       step: '阶梯',

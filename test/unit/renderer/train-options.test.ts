@@ -157,6 +157,27 @@ describe('Train form: advanced options', () => {
     expect((second.wrapper.get('[data-testid="advanced"]').element as HTMLDetailsElement).open).toBe(true);
   });
 
+  it('says what splitting each batch does with the chosen threads, and warns when the shares get small', async () => {
+    const { wrapper } = await mountForm();
+    const note = () => wrapper.find('[data-testid="note-dataParallel"]');
+    await field(wrapper, 'threads').setValue('4');
+    await field(wrapper, 'batchSize').setValue('32');
+    expect(note().exists()).toBe(false);
+    await field(wrapper, 'dataParallel').setValue(true);
+    expect(note().text()).toBe('Shares of 8 images (4 threads, batch 32): under 16 a share, batch norm gets noisy and each thread slows down. Use a batch of 64 or more, or fewer threads.');
+    expect(note().classes()).toContain('field__info--warning');
+    await field(wrapper, 'batchSize').setValue('66');
+    expect(note().text()).toBe('4 threads: each batch of 66 is cut into shares of 16 images.');
+    expect(note().classes()).not.toContain('field__info--warning');
+    await field(wrapper, 'threads').setValue('1');
+    expect(note().text()).toBe('With one thread there is nothing to split.');
+    await field(wrapper, 'threads').setValue('4');
+    await field(wrapper, 'backend').setValue('tensorflow');
+    expect(note().text()).toBe('Ignored on tensorflow, which already runs each operation on every core.');
+    await field(wrapper, 'dataParallel').setValue(false);
+    expect(note().exists()).toBe(false);
+  });
+
   it('shows each field only when the optimizer, schedule or model uses it', async () => {
     const { wrapper } = await mountForm();
     await field(wrapper, 'optimizer').setValue('adam');
