@@ -3,16 +3,13 @@
  * second per step, so what fits is known in advance: the steps taken, the scaled schedule, the
  * budget reported and checkpointed, an exact resume, and the hard stop when the estimate was short.
  */
-import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TrainConfigSchema, type BudgetFit, type EpochMetric, type MetricEvent, type StepMetric, type TrainConfig } from '../../../src-main/contract';
+import { TrainConfigSchema, type EpochMetric, type StepMetric, type TrainConfig } from '../../../src-main/contract';
 import { BUDGET_MARGIN, fitToBudget, VALIDATION_COST, type BudgetInput } from '../../../src-main/train/budget';
-import { loadCheckpoint, saveCheckpoint, type CheckpointState } from '../../../src-main/train/checkpoint';
-import { runTraining } from '../../../src-main/train/loop';
-import { onBackend, stepLosses, tinyConvNet, tinyDataset, trainConfig } from './helpers';
+import { onBackend, stepLosses, tinyConvNet, tinyDataset, trainConfig, trainForTest } from './helpers';
 
 const dir = mkdtempSync(join(tmpdir(), 'cvb-budget-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,47 +75,22 @@ describe('a run with a time budget (cpu, a clock of one second a step)', () => {
       ...overrides,
     });
 
-  class Killed extends Error {}
-
-  async function train(
+  /** A run on a clock that advances a second a step (or `secondsAtStep`), plus a jump at one step. */
+  function train(
     runConfig: TrainConfig,
     opts: { killAfterStep?: number; resumeFrom?: string; jumpSecondsAtStep?: [number, number]; secondsAtStep?: (step: number) => number; data?: typeof dataset } = {},
-  ): Promise<{ events: MetricEvent[]; budgets: BudgetFit[]; saved: CheckpointState[]; outcome: string | null }> {
-    const model: LayersModel = tinyConvNet(9, [8, 8, 3], 10, 0);
-    const events: MetricEvent[] = [];
-    const budgets: BudgetFit[] = [];
-    const saved: CheckpointState[] = [];
+  ) {
     let now = 0;
-    let outcome: string | null = null;
-    try {
-      outcome = await runTraining(
-        runConfig,
-        opts.data ?? dataset,
-        model,
-        {
-          shouldStop: () => false,
-          onMetric: (event) => {
-            events.push(event);
-            if (event.type !== 'step') return;
-            now += 1000 * (opts.secondsAtStep?.(event.step) ?? 1);
-            if (opts.jumpSecondsAtStep?.[0] === event.step) now += opts.jumpSecondsAtStep[1] * 1000;
-          },
-          onBudget: (fit) => budgets.push(fit),
-          onCheckpoint: async ({ state, metric, optimizer }) => {
-            if (opts.killAfterStep === undefined || metric !== null || state.step < opts.killAfterStep) return;
-            await saveCheckpoint(dir, 'last', model, optimizer, state, {});
-            saved.push(state);
-            throw new Killed();
-          },
-        },
-        { pipeline: 'thread', clock: () => now, ...(opts.resumeFrom ? { resume: loadCheckpoint(opts.resumeFrom, model) } : {}) },
-      );
-    } catch (error) {
-      if (!(error instanceof Killed)) throw error;
-    } finally {
-      model.dispose();
-    }
-    return { events, budgets, saved, outcome };
+    return trainForTest(runConfig, opts.data ?? dataset, tinyConvNet(9, [8, 8, 3], 10, 0), dir, {
+      killAtStep: opts.killAfterStep,
+      resumeFrom: opts.resumeFrom,
+      clock: () => now,
+      onMetric: (event) => {
+        if (event.type !== 'step') return;
+        now += 1000 * (opts.secondsAtStep?.(event.step) ?? 1);
+        if (opts.jumpSecondsAtStep?.[0] === event.step) now += opts.jumpSecondsAtStep[1] * 1000;
+      },
+    });
   }
 
   it('times ten steps after the first, then trains the whole epochs that fit, the schedule scaled to them', async () => {

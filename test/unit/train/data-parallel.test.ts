@@ -9,13 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MetricEvent, TrainConfig } from '../../../src-main/contract';
+import type { TrainConfig } from '../../../src-main/contract';
 import { initBackend } from '../../../src-main/engine';
-import { loadCheckpoint, saveCheckpoint, type CheckpointState } from '../../../src-main/train/checkpoint';
 import { buildTrainingModel, runTraining } from '../../../src-main/train/loop';
 import { ReplicaPool, splitBatch, splitsBatches } from '../../../src-main/train/replicas';
 import { buildMain, distMain } from '../helpers/build';
-import { stepLosses, tinyDataset, trainConfig } from './helpers';
+import { stepLosses, tinyDataset, trainConfig, trainForTest } from './helpers';
 
 const dataset = tinyDataset(64, 10, 12, 3);
 const entry = join(distMain, 'replica-worker.js');
@@ -27,40 +26,13 @@ beforeAll(async () => {
   await initBackend('wasm', { threads: 1 });
 });
 
-class Killed extends Error {}
-
 const config = (overrides: Partial<TrainConfig> = {}) =>
   trainConfig({ epochs: 2, batchSize: 8, checkpointMinutes: 0, dataParallel: true, threads: 2, modelOptions: { widthMultiplier: 0.25 }, ...overrides });
 
-/** As threads.test.ts: a clock that advances a minute per reading; `killAtStep` ends the run after its first checkpoint inside an epoch there. */
-async function train(trainConfig: TrainConfig, opts: { killAtStep?: number; resumeFrom?: string } = {}) {
-  const model = buildTrainingModel(trainConfig, dataset.info.input, 10, trainConfig.modelOptions);
-  const events: MetricEvent[] = [];
-  const saved: CheckpointState[] = [];
-  let minutes = 0;
-  try {
-    await runTraining(
-      trainConfig,
-      dataset,
-      model,
-      {
-        shouldStop: () => false,
-        onMetric: (event) => events.push(event),
-        onCheckpoint: async ({ state, metric, optimizer }) => {
-          if (opts.killAtStep === undefined || metric !== null || state.step < opts.killAtStep) return;
-          await saveCheckpoint(dir, 'last', model, optimizer, state, {});
-          saved.push(state);
-          throw new Killed();
-        },
-      },
-      { pipeline: 'thread', replicaWorkerEntry: entry, clock: () => 60_000 * minutes++, ...(opts.resumeFrom ? { resume: loadCheckpoint(opts.resumeFrom, model) } : {}) },
-    );
-  } catch (error) {
-    if (!(error instanceof Killed)) throw error;
-  } finally {
-    model.dispose();
-  }
-  return { events, saved };
+/** The loop with the bundled replica worker, on a clock that advances a minute per reading; see trainForTest. */
+function train(runConfig: TrainConfig, opts: { killAtStep?: number; resumeFrom?: string } = {}) {
+  const model = buildTrainingModel(runConfig, dataset.info.input, 10, runConfig.modelOptions);
+  return trainForTest(runConfig, dataset, model, dir, { ...opts, loop: { replicaWorkerEntry: entry } });
 }
 
 describe('splitBatch', () => {

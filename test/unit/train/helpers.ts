@@ -1,8 +1,10 @@
 /** Tiny in-memory datasets and models so the training tests run in seconds on busy cores. */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { TrainConfigSchema, type MetricEvent, type StepMetric, type TrainConfig, type TrainConfigInput } from '../../../src-main/contract';
+import { TrainConfigSchema, type BudgetFit, type MetricEvent, type StepMetric, type TrainConfig, type TrainConfigInput } from '../../../src-main/contract';
 import type { LoadedDataset } from '../../../src-main/data/datasets';
+import { loadCheckpoint, saveCheckpoint, type CheckpointState } from '../../../src-main/train/checkpoint';
+import { runTraining, type TrainOptions } from '../../../src-main/train/loop';
 import { Mulberry32, withMathRandom } from '../../../src-main/train/random';
 
 /**
@@ -68,4 +70,71 @@ export async function onBackend(name: 'cpu' | 'wasm'): Promise<void> {
     await import('@tensorflow/tfjs-backend-cpu');
     await tf.setBackend('cpu');
   }
+}
+
+/** Thrown from a checkpoint hook to end a run the way a SIGKILL would, right after the checkpoint. */
+class Killed extends Error {}
+
+export interface TestRunOptions {
+  /** Saves the first checkpoint written inside an epoch at or after this step into the folder, then ends the run there. */
+  killAtStep?: number;
+  /** A checkpoint folder (as `<dir>/last`) to resume from. */
+  resumeFrom?: string;
+  /** The loop's clock; by default one that advances a minute per reading. */
+  clock?: () => number;
+  /** Sees each metric line after it is collected (a test's clock can advance on steps). */
+  onMetric?: (event: MetricEvent) => void;
+  /** The loop's other options (the pipeline is 'thread'). */
+  loop?: Partial<TrainOptions>;
+}
+
+/**
+ * Trains `model` (disposed at the end) on `dataset` through the real loop and collects what it
+ * reported: its metric lines, its time-budget fits, the checkpoint a kill saved in `dir`, and its
+ * outcome (null when it was killed).
+ */
+export async function trainForTest(
+  config: TrainConfig,
+  dataset: LoadedDataset,
+  model: tfl.LayersModel,
+  dir: string,
+  opts: TestRunOptions = {},
+): Promise<{ events: MetricEvent[]; budgets: BudgetFit[]; saved: CheckpointState[]; outcome: string | null }> {
+  const events: MetricEvent[] = [];
+  const budgets: BudgetFit[] = [];
+  const saved: CheckpointState[] = [];
+  let minutes = 0;
+  let outcome: string | null = null;
+  try {
+    outcome = await runTraining(
+      config,
+      dataset,
+      model,
+      {
+        shouldStop: () => false,
+        onMetric: (event) => {
+          events.push(event);
+          opts.onMetric?.(event);
+        },
+        onBudget: (fit) => budgets.push(fit),
+        onCheckpoint: async ({ state, metric, optimizer }) => {
+          if (opts.killAtStep === undefined || metric !== null || state.step < opts.killAtStep) return;
+          await saveCheckpoint(dir, 'last', model, optimizer, state, {});
+          saved.push(state);
+          throw new Killed();
+        },
+      },
+      {
+        pipeline: 'thread',
+        clock: opts.clock ?? (() => 60_000 * minutes++),
+        ...opts.loop,
+        ...(opts.resumeFrom ? { resume: loadCheckpoint(opts.resumeFrom, model) } : {}),
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof Killed)) throw error;
+  } finally {
+    model.dispose();
+  }
+  return { events, budgets, saved, outcome };
 }

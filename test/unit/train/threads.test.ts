@@ -8,11 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackendReport, MetricEvent, TrainConfig } from '../../../src-main/contract';
+import type { BackendReport, TrainConfig } from '../../../src-main/contract';
 import { initBackend } from '../../../src-main/engine';
-import { loadCheckpoint, saveCheckpoint, type CheckpointState } from '../../../src-main/train/checkpoint';
-import { buildTrainingModel, runTraining } from '../../../src-main/train/loop';
-import { stepLosses, tinyDataset, trainConfig } from './helpers';
+import { buildTrainingModel } from '../../../src-main/train/loop';
+import { stepLosses, tinyDataset, trainConfig, trainForTest } from './helpers';
 
 const dataset = tinyDataset(64, 10, 12, 3);
 const tinyResNet = (config: TrainConfig) => buildTrainingModel(config, dataset.info.input, 10, { widthMultiplier: 0.25 });
@@ -24,40 +23,9 @@ beforeAll(async () => {
   report = await initBackend('wasm', { threads: 2 });
 });
 
-class Killed extends Error {}
-
-/**
- * Runs the loop on a clock that advances one minute per reading. `killAtStep`: saves the first
- * checkpoint written inside an epoch at or after that step, then ends the run as a SIGKILL would.
- */
-async function train(config: TrainConfig, opts: { killAtStep?: number; resumeFrom?: string } = {}) {
-  const model = tinyResNet(config);
-  const events: MetricEvent[] = [];
-  const saved: CheckpointState[] = [];
-  let minutes = 0;
-  try {
-    await runTraining(
-      config,
-      dataset,
-      model,
-      {
-        shouldStop: () => false,
-        onMetric: (event) => events.push(event),
-        onCheckpoint: async ({ state, metric, optimizer }) => {
-          if (opts.killAtStep === undefined || metric !== null || state.step < opts.killAtStep) return;
-          await saveCheckpoint(dir, 'last', model, optimizer, state, {});
-          saved.push(state);
-          throw new Killed();
-        },
-      },
-      { pipeline: 'thread', clock: () => 60_000 * minutes++, ...(opts.resumeFrom ? { resume: loadCheckpoint(opts.resumeFrom, model) } : {}) },
-    );
-  } catch (error) {
-    if (!(error instanceof Killed)) throw error;
-  } finally {
-    model.dispose();
-  }
-  return { events, saved };
+/** The loop on a clock that advances a minute per reading; see trainForTest. */
+function train(config: TrainConfig, opts: { killAtStep?: number; resumeFrom?: string } = {}) {
+  return trainForTest(config, dataset, tinyResNet(config), dir, opts);
 }
 
 describe('training with two wasm threads', () => {
