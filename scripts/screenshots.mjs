@@ -71,6 +71,18 @@ try {
   await page.waitForTimeout(500);
   await shot('02-invalid-field');
   await page.getByTestId('field-batchSize').fill('32');
+  // Advanced: each batch of 32 split across 4 threads leaves shares of 8 images, and the form says so.
+  await page.getByTestId('advanced-toggle').click();
+  await page.getByTestId('field-threads').fill('4');
+  await page.getByTestId('field-dataParallel').check();
+  await page.getByTestId('note-dataParallel').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(500);
+  await shot('15-split-warning');
+  await page.getByTestId('field-dataParallel').uncheck();
+  await page.getByTestId('field-threads').fill('');
+  await page.getByTestId('advanced-toggle').click();
+  // Back to the top of the screen, whichever element scrolled to show the note.
+  await page.evaluate(() => document.querySelectorAll('*').forEach((element) => element.scrollTop > 0 && element.scrollTo(0, 0)));
   await page.getByTestId('field-epochs').fill('3');
   await page.getByTestId('start-button').click();
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart-loss"]')?.getAttribute('data-points')) > 60, null, { timeout: 180_000 });
