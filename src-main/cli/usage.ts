@@ -15,8 +15,8 @@ commands:
           --data-parallel: split each batch across the threads (one model replica per thread)
           instead of each operation; faster on wasm, batch norm per share
           --max-minutes X: a time budget; the run times its first steps, then trains the whole
-          epochs that fit, its schedule scaled to them, and fits again once the first epoch has
-          run at its steady speed (the run record's budget says so)
+          epochs that fit, its schedule scaled to them, and fits again at epoch ends in the first
+          third of the run, at its steady speed (the run record's budget says so)
   train   --resume RUN_ID                  continue a stopped or interrupted run exactly
   runs    list | show ID | update ID [--name N] [--notes T] [--tag T ...] [--star] | delete ID
           | export ID [--kind archive|model|metrics|pytorch] [--out PATH] | import ARCHIVE|FOLDER

@@ -52,8 +52,9 @@ export const BudgetFitSchema = z.object({
   /** fittedSteps / plannedSteps, at most 1: epochs-based milestones and warm-up shrink by it. */
   scheduleScale: z.number().gt(0).max(1),
   /**
-   * Present when the fit was made again at the end of the first epoch, from the speed of the steps
-   * since the first fit (the first steps of a run are the slowest): the step it was remade at.
+   * Present when the fit was made again at an epoch's end, from the speed of the steps since the
+   * last fit or the last validation (the first steps of a run are the slowest), in the first third
+   * of the run: the step it was last remade at.
    */
   refitStep: z.number().int().min(1).optional(),
 });

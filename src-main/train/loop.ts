@@ -645,8 +645,11 @@ class TrainingRun {
   private readonly startedAt: number;
   /** A budget being fitted: when and at which step the timed steps began. */
   private calibration: { time: number; step: number } | null = null;
-  /** A budget fitted in this process and not yet refitted: when and at which step it was fitted. */
-  private fittedAt: { time: number; step: number } | null = null;
+  /**
+   * A budget fitted in this process that may be fitted again: when and at which step the steps timed
+   * for that began ('next': at the end of the next step, after the validation pass now under way).
+   */
+  private fittedAt: { time: number; step: number } | 'next' | null = null;
   /** A budget fitted in this process: the run ends here even if the estimate was short. */
   private deadline = Infinity;
 
@@ -700,15 +703,16 @@ class TrainingRun {
 
   /**
    * With `maxMinutes` and nothing fitted yet: times CALIBRATION_STEPS steps after this process's
-   * first, then fits the run to what is left of the budget (see budget.ts). Then, once, at the end of
-   * the first epoch with CALIBRATION_STEPS steps since that fit, the fit is made again from those
-   * steps, which run at the steady speed the first ones do not (see refitBudget).
+   * first, then fits the run to what is left of the budget (see budget.ts). Then, at the end of each
+   * epoch with CALIBRATION_STEPS steps timed since, the fit is made again from those steps, which run
+   * at the steady speed the first ones do not, while the run is early enough (see refitBudget).
    */
   private timeBudget(epochEnds: boolean): void {
     const { config, plan } = this.setup;
     if (config.maxMinutes === undefined) return;
     if (this.state.budget) {
-      if (epochEnds) this.refitBudget();
+      if (this.fittedAt === 'next') this.fittedAt = { time: this.clock(), step: this.state.step };
+      else if (epochEnds) this.refitBudget();
       return;
     }
     const now = this.clock();
@@ -727,22 +731,26 @@ class TrainingRun {
   }
 
   /**
-   * The second fit, made once at an epoch's end (before its checkpoint, which stores it, so a resume
-   * from there on follows it), and kept only while the run is in the first third of both the plan it
-   * replaces and the new one: the schedule is rescaled around the current step, and this early its
-   * milestones have not been reached under either plan (warm-ups may be: the rate then dips a little).
+   * A later fit, made at an epoch's end (before its checkpoint, which stores it, so a resume from
+   * there on follows it) from the steps timed since the last fit or the last epoch's validation. Kept
+   * only while the run is in the first third of both the plan it replaces and the new one: the
+   * schedule is rescaled around the current step, and this early its milestones have not been
+   * reached under either plan (warm-ups may be: the rate then dips a little). Past that, the fit
+   * stands to the end; a fit with the same steps changes nothing, and the next epoch is timed anew.
    */
   private refitBudget(): void {
     const { config, plan } = this.setup;
-    const first = this.state.budget;
+    const current = this.state.budget;
     const since = this.fittedAt;
-    if (!first || !since || config.maxMinutes === undefined) return;
-    const timed = this.state.step - since.step;
-    if (timed < CALIBRATION_STEPS) return;
-    this.fittedAt = null;
-    const now = this.clock();
-    const fit = this.fitSince(since, now, first.plannedSteps);
-    if (3 * this.state.step > Math.min(first.fittedSteps, fit.fittedSteps)) return;
+    if (!current || !since || since === 'next' || config.maxMinutes === undefined) return;
+    if (this.state.step - since.step < CALIBRATION_STEPS) return;
+    const fit = this.fitSince(since, this.clock(), current.plannedSteps);
+    if (3 * this.state.step > Math.min(current.fittedSteps, fit.fittedSteps)) {
+      this.fittedAt = null;
+      return;
+    }
+    this.fittedAt = 'next';
+    if (fit.fittedSteps === current.fittedSteps) return;
     const refit = { ...fit, refitStep: this.state.step };
     this.state.budget = refit;
     applyBudget(this.setup, refit);

@@ -113,7 +113,7 @@ describe('a run with a time budget (cpu, a clock of one second a step)', () => {
     expect(steps[15].learningRate).toBeCloseTo(0.001, 12);
   });
 
-  it('fits again at the end of the first epoch, from the steady speed of the steps since the first fit', async () => {
+  it('fits again at the end of the first epoch, from the steady speed of the steps since the first fit; the same fit later changes nothing', async () => {
     // 160 images: 120 to train at batch 4, 30 steps an epoch, 600 in 20; 40 to validate (one batch of 64).
     // Steps 1-11 take 1 s, then 0.25 s. The first fit, at step 11 with 2 minutes: 116.4 − 11 = 105.4 s
     // left at 1 s a step and 6.4 s a validation: to step 90 (3 epochs). At step 30, the end of epoch 1,
@@ -135,6 +135,28 @@ describe('a run with a time budget (cpu, a clock of one second a step)', () => {
     // The milestone at epoch 10 of 20 had not come under the first fit (step 45) and moves to step 180.
     expect(steps.slice(0, 180).every((s) => Math.abs(s.learningRate - 0.01) < 1e-12)).toBe(true);
     expect(steps[180].learningRate).toBeCloseTo(0.001, 12);
+  });
+
+  it('fits again at each epoch end while the run is in its first third, timing the steps after each validation', async () => {
+    // As above, but steps 12-30 take 0.5 s and only then 0.25 s. At step 30: 116.4 − 20.5 = 95.9 s
+    // left, 18.2 s an epoch (15 s of steps, a 3.2 s validation): 6 epochs, 180 steps. The steps after
+    // epoch 1's validation are timed anew: at step 60, 29 of them at 0.25 s, 116.4 − 28 = 88.4 s left,
+    // 9.1 s an epoch: 11 epochs, 330 steps (3 × 60 is within a third of 180 and of 330, so it is kept).
+    // At step 90 the fit is again 330, which changes nothing; at step 120 the run is past its first third.
+    const { events, budgets } = await train(config({ maxMinutes: 2 }), {
+      secondsAtStep: (step) => (step <= 11 ? 1 : step <= 30 ? 0.5 : 0.25),
+      data: tinyDataset(160),
+    });
+    expect(budgets.map((b) => [b.fittedSteps, b.refitStep, b.calibrationSteps, b.secondsPerStep])).toEqual([
+      [90, undefined, 10, 1],
+      [180, 30, 19, 0.5],
+      [330, 60, 29, 0.25],
+    ]);
+    const steps = events.filter((e): e is StepMetric => e.type === 'step');
+    expect(steps).toHaveLength(330);
+    // The milestone at epoch 10 of 20: step 45 under the first fit, 90 under the second, 165 under the third.
+    expect(steps.slice(0, 165).every((s) => Math.abs(s.learningRate - 0.01) < 1e-12)).toBe(true);
+    expect(steps[165].learningRate).toBeCloseTo(0.001, 12);
   });
 
   it('keeps the first fit when the first epoch ends past a third of the run', async () => {
