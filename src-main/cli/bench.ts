@@ -19,11 +19,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { TrainConfigSchema, type BackendName, type BackendReport } from '../contract';
 import { channelStats, gatherBatch } from '../data/batches';
-import { besideThisBundle } from '../data/batch-producer';
+import { besideThisBundle } from '../data/bundle-path';
 import { memorySource } from '../data/cache';
 import { benchmarkPipeline, type PipelineBenchmark } from '../data/pipeline';
 import type { LoadedDataset } from '../data/datasets';
@@ -420,7 +418,7 @@ export function parseSections(only: string | undefined): BenchSection[] {
 /** PyTorch's images/s for the same resnet20 step (Debian's python3-torch), or why there is none. */
 function runPyTorchPeer(quick: boolean, log: (line: string) => void): { imagesPerSec: { oneThread: number; allThreads: number } } | { error: string } {
   const python = process.env.CVB_PYTHON ?? '/usr/bin/python3';
-  const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'peers', 'pytorch.py');
+  const script = besideThisBundle('..', '..', 'bench', 'peers', 'pytorch.py');
   log(`PyTorch peer (${python})...`);
   const result = spawnSync(python, [script, '--steps', quick ? '5' : '10'], { encoding: 'utf8', timeout: 600_000 });
   if (result.status !== 0) return { error: `${python} ${script} failed: ${(result.stderr || result.error?.message || '').trim().split('\n').slice(-1)[0]}` };

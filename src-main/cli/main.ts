@@ -7,16 +7,15 @@
  * Common: --home DIR (or CVB_HOME), --json. Invalid input exits 2 with {"error":{code,message,field}}.
  */
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createWorkbench } from '../core/workbench';
+import { besideThisBundle } from '../data/bundle-path';
 import { resolveHome } from './home';
 import { commands } from './commands';
 import { invalid, printError, UsageError } from './output';
 import { USAGE, usageOf } from './usage';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repoRoot = join(here, '..', '..');
+const repoRoot = besideThisBundle('..', '..');
 
 function version(): string {
   try {
@@ -52,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
           home,
           mode,
           resourcesDir: join(repoRoot, 'resources'),
-          workerEntry: join(here, 'train-worker.js'),
+          workerEntry: besideThisBundle('train-worker.js'),
           version: version(),
         }),
     });

@@ -1,8 +1,8 @@
 /** `cvb serve`: the workbench in a browser, over the same contract (WebSocket transport). */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { hostPathsUnder, resolveDataRoots } from '../core/host-paths';
+import { besideThisBundle } from '../data/bundle-path';
 import { openLogFile } from '../core/log';
 import { exposureWarning, startServer } from '../serve/server';
 import { defineCommand, type Options } from './args';
@@ -22,7 +22,7 @@ export const serveCommand = defineCommand(SERVE_OPTIONS, false, async (context, 
   const dataRoots = await resolveDataRoots(values['data-root'] ?? []).catch((error: Error) => {
     throw invalid('data-root', `--data-root: ${error.message}`);
   });
-  const rendererDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'renderer');
+  const rendererDir = besideThisBundle('..', 'renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) {
     throw invalid(undefined, `the renderer is not built (${rendererDir}/index.html is missing); run \`npm run build\` first, or start it with \`npm run cvb -- serve\`, which builds it`);
   }

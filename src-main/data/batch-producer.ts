@@ -12,11 +12,10 @@
  * cache-file reads still overlap the step (they are libuv I/O), but augmentation does not.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BatchEngine, openSource, type OpenedSource, type SourceSpec } from './batch-engine';
 import type { BatchSpec, PreparedBatch } from './batch-prep';
+import { besideThisBundle } from './bundle-path';
 import { isStreamed, type TrainingSplit } from './datasets';
 import type { FromBatchWorker, ToBatchWorker } from './batch-engine';
 
@@ -59,15 +58,6 @@ export interface BatchProducerOptions {
  */
 export function defaultBatchWorkerEntry(): string {
   return besideThisBundle('batch-worker.js');
-}
-
-/**
- * A file next to the bundle this code was built into (dist/main/), whichever script node was started
- * with: `npm run cvb` starts scripts/cvb.mjs, which imports dist/main/cli.js. (In the CommonJS Electron
- * bundle, which has this module through planTraining, scripts/build-main.mjs defines import.meta.url.)
- */
-export function besideThisBundle(file: string): string {
-  return join(dirname(fileURLToPath(import.meta.url)), file);
 }
 
 let liveWorkers = 0;

@@ -14,7 +14,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { shareSizes, type BackendName, type TrainConfig } from '../contract';
-import { besideThisBundle } from '../data/batch-producer';
+import { besideThisBundle } from '../data/bundle-path';
 import { defaultThreads } from '../engine/cores';
 
 /**
